@@ -1,0 +1,278 @@
+//! The nightly run: materializes every output view as Parquet, with a manifest, into a
+//! temporary folder that is renamed into place only when everything is written.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::{DataType, Decimal128Type, Int64Type};
+use futures::StreamExt;
+use parquet::arrow::ArrowWriter;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{BillsheetError, Result};
+use crate::money::decimal::from_i128;
+use crate::views::OUTPUT_VIEWS;
+use crate::workbook::Workbook;
+
+/// What a run wrote and checked, saved as `manifest.json` beside the views.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RunManifest {
+    pub as_of: String,
+    pub lake: String,
+    pub tables: Vec<TableSummary>,
+    pub invoice_totals: Vec<CurrencyTotals>,
+    pub usage: UsageAccounting,
+    pub billing_errors: u64,
+    pub inputs: Vec<InputChecksum>,
+}
+
+/// One written view.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TableSummary {
+    pub name: String,
+    pub rows: u64,
+    pub file: String,
+}
+
+/// Invoice totals in one currency.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CurrencyTotals {
+    pub currency: String,
+    pub invoices: u64,
+    pub subtotal: String,
+    pub tax: String,
+    pub total: String,
+}
+
+/// Where every usage delivery read went; `balanced` checks that the four counts add up.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UsageAccounting {
+    pub deliveries: i64,
+    pub billed: i64,
+    pub pending: i64,
+    pub redelivered: i64,
+    pub rejected: i64,
+    pub balanced: bool,
+}
+
+/// The SHA-256 of one input file, so a run can be traced to the exact inputs.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct InputChecksum {
+    pub table: String,
+    pub file: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// Writes every output view of `workbook` to `out` and returns the manifest.
+///
+/// The views are written to a sibling temporary folder that replaces `out` at the end, so
+/// an interrupted run leaves `out` as it was.
+///
+/// # Errors
+/// Fails when a view cannot be computed or written, or when the usage accounting does not
+/// add up (an internal error: a delivery would be lost).
+pub async fn run(workbook: &Workbook, out: &Path) -> Result<RunManifest> {
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)?;
+    }
+    std::fs::create_dir_all(&staging)?;
+
+    let result = write_all(workbook, &staging).await;
+    let manifest = match result {
+        Ok(manifest) => manifest,
+        Err(error) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(error);
+        }
+    };
+    replace_dir(&staging, out)?;
+    Ok(manifest)
+}
+
+async fn write_all(workbook: &Workbook, staging: &Path) -> Result<RunManifest> {
+    let mut tables = Vec::new();
+    for view in OUTPUT_VIEWS {
+        let file = staging.join(format!("{view}.parquet"));
+        let rows = write_view(workbook, view, &file).await?;
+        tables.push(TableSummary {
+            name: view.to_string(),
+            rows,
+            file: format!("{view}.parquet"),
+        });
+    }
+    let usage = usage_accounting(workbook).await?;
+    if !usage.balanced {
+        return Err(BillsheetError::Internal(format!(
+            "usage accounting does not add up: {usage:?}"
+        )));
+    }
+    let billing_errors = tables
+        .iter()
+        .find(|t| t.name == "billing_errors")
+        .map_or(0, |t| t.rows);
+    let manifest = RunManifest {
+        as_of: workbook.options().as_of.to_string(),
+        lake: workbook.lake().display().to_string(),
+        tables,
+        invoice_totals: invoice_totals(workbook).await?,
+        usage,
+        billing_errors,
+        inputs: input_checksums(workbook)?,
+    };
+    let json = serde_json::to_string_pretty(&manifest)
+        .map_err(|e| BillsheetError::Internal(e.to_string()))?;
+    std::fs::write(staging.join("manifest.json"), json + "\n")?;
+    Ok(manifest)
+}
+
+/// Streams one view into a Parquet file and returns its row count.
+async fn write_view(workbook: &Workbook, view: &str, file: &Path) -> Result<u64> {
+    let frame = workbook.table(view).await?;
+    let schema = frame.schema().inner().clone();
+    let mut stream = frame.execute_stream().await?;
+    let mut writer = ArrowWriter::try_new(File::create(file)?, schema, None)?;
+    let mut rows = 0u64;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        rows += batch.num_rows() as u64;
+        writer.write(&batch)?;
+    }
+    writer.close()?;
+    Ok(rows)
+}
+
+async fn usage_accounting(workbook: &Workbook) -> Result<UsageAccounting> {
+    let batches = workbook
+        .sql("select * from usage_accounting")
+        .await?
+        .collect()
+        .await?;
+    let batch = batches
+        .first()
+        .ok_or_else(|| BillsheetError::Internal("usage_accounting is empty".into()))?;
+    let value = |name: &str| -> Result<i64> {
+        let column = batch.column_by_name(name).ok_or_else(|| {
+            BillsheetError::Internal(format!("usage_accounting has no {name}"))
+        })?;
+        let column = arrow::compute::cast(column, &DataType::Int64)?;
+        Ok(column.as_primitive::<Int64Type>().value(0))
+    };
+    let (deliveries, billed, pending) =
+        (value("deliveries")?, value("billed")?, value("pending")?);
+    let (redelivered, rejected) = (value("redelivered")?, value("rejected")?);
+    let balanced =
+        billed + pending + redelivered + rejected == deliveries && pending >= 0;
+    Ok(UsageAccounting {
+        deliveries,
+        billed,
+        pending,
+        redelivered,
+        rejected,
+        balanced,
+    })
+}
+
+async fn invoice_totals(workbook: &Workbook) -> Result<Vec<CurrencyTotals>> {
+    let query = "select currency, count(*) as invoices, sum(subtotal) as subtotal, \
+                 sum(tax) as tax, sum(total) as total from invoices group by currency \
+                 order by currency";
+    let batches = workbook.sql(query).await?.collect().await?;
+    let mut totals = Vec::new();
+    for batch in &batches {
+        let currencies = arrow::compute::cast(batch.column(0), &DataType::Utf8)?;
+        let counts = arrow::compute::cast(batch.column(1), &DataType::Int64)?;
+        for row in 0..batch.num_rows() {
+            let money = |index: usize| decimal_text(batch.column(index).as_ref(), row);
+            totals.push(CurrencyTotals {
+                currency: currencies.as_string::<i32>().value(row).to_string(),
+                invoices: counts.as_primitive::<Int64Type>().value(row) as u64,
+                subtotal: money(2),
+                tax: money(3),
+                total: money(4),
+            });
+        }
+    }
+    Ok(totals)
+}
+
+fn decimal_text(array: &dyn Array, row: usize) -> String {
+    match array.data_type() {
+        DataType::Decimal128(_, scale) => {
+            let value = array.as_primitive::<Decimal128Type>().value(row);
+            from_i128(value, *scale)
+                .map(|d| d.normalize().to_string())
+                .unwrap_or_default()
+        }
+        _ => String::new(),
+    }
+}
+
+fn input_checksums(workbook: &Workbook) -> Result<Vec<InputChecksum>> {
+    let mut checksums = Vec::new();
+    for (table, source) in workbook.sources() {
+        for file in source.files()? {
+            let (bytes, sha256) = sha256_file(&file)?;
+            checksums.push(InputChecksum {
+                table: table.clone(),
+                file: file.display().to_string(),
+                bytes,
+                sha256,
+            });
+        }
+    }
+    Ok(checksums)
+}
+
+fn sha256_file(path: &Path) -> Result<(u64, String)> {
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    let mut bytes = 0u64;
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        bytes += read as u64;
+        hasher.update(&buffer[..read]);
+    }
+    let digest = hasher.finalize();
+    Ok((bytes, digest.iter().map(|b| format!("{b:02x}")).collect()))
+}
+
+/// Moves `staging` to `out`. An existing `out` is first moved aside and removed after, so
+/// `out` holds either the old or the new run's complete output at every moment that it
+/// exists.
+fn replace_dir(staging: &Path, out: &Path) -> Result<()> {
+    if out.exists() {
+        let aside: PathBuf =
+            out.with_extension(format!("replaced-{}", std::process::id()));
+        std::fs::rename(out, &aside)?;
+        std::fs::rename(staging, out)?;
+        std::fs::remove_dir_all(&aside)?;
+    } else {
+        std::fs::rename(staging, out)?;
+    }
+    Ok(())
+}
+
+/// Per-currency sums, exposed for tests that reconcile totals.
+pub fn totals_by_currency(manifest: &RunManifest) -> BTreeMap<String, String> {
+    manifest
+        .invoice_totals
+        .iter()
+        .map(|t| (t.currency.clone(), t.total.clone()))
+        .collect()
+}

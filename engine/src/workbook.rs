@@ -1,0 +1,187 @@
+//! The workbook: a lake opened for one as-of date, with every input, function and view
+//! registered in a DataFusion session. Nothing is computed until a view is queried.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use chrono::NaiveDate;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+
+use crate::error::{BillsheetError, Result};
+use crate::lake::{self, schema, validate::ensure_valid, TableSource};
+use crate::{functions, views};
+
+/// Settings of a workbook.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// The day of the run: views show what is known and issued through its end.
+    pub as_of: NaiveDate,
+    /// The currency of metrics.
+    pub reporting_currency: String,
+    /// A memory limit for query execution in bytes; operators spill to disk beyond it.
+    pub memory_limit: Option<usize>,
+}
+
+impl OpenOptions {
+    /// Options for `as_of` with the defaults: USD reporting, no memory limit.
+    pub fn new(as_of: NaiveDate) -> Self {
+        OpenOptions {
+            as_of,
+            reporting_currency: "USD".to_string(),
+            memory_limit: None,
+        }
+    }
+}
+
+/// A lake opened for one as-of date.
+///
+/// # Example
+/// ```no_run
+/// # async fn example() -> billsheet::Result<()> {
+/// use billsheet::{OpenOptions, Workbook};
+/// let as_of = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+/// let workbook = Workbook::open("data/sample", OpenOptions::new(as_of)).await?;
+/// let invoices = workbook.sql("select * from invoices").await?.collect().await?;
+/// # Ok(()) }
+/// ```
+pub struct Workbook {
+    ctx: SessionContext,
+    lake: PathBuf,
+    options: OpenOptions,
+    sources: Vec<(String, TableSource)>,
+}
+
+impl Workbook {
+    /// Opens the lake at `lake`: finds and validates its inputs and defines every view.
+    ///
+    /// # Errors
+    /// `InvalidInput` listing every problem when an input other than `usage` breaks the
+    /// data contract; `Request` when a required table is missing.
+    pub async fn open(lake: impl AsRef<Path>, options: OpenOptions) -> Result<Workbook> {
+        let lake = lake.as_ref().to_path_buf();
+        let sources = lake::find_sources(&lake)?;
+        let ctx = new_context(&options)?;
+        let workbook = Workbook {
+            ctx,
+            lake,
+            options,
+            sources,
+        };
+        workbook.define().await?;
+        Ok(workbook)
+    }
+
+    /// Validates the inputs and (re)creates the input tables, parameters and views.
+    async fn define(&self) -> Result<()> {
+        ensure_valid(lake::validate_inputs(&self.sources)?)?;
+        functions::register_all(&self.ctx);
+        for name in self.view_names().await? {
+            self.ctx.deregister_table(name.as_str())?;
+        }
+        lake::register_inputs(&self.ctx, &self.sources).await?;
+        let currency = self.options.reporting_currency.replace('\'', "''");
+        let parameters = format!(
+            "create view billing_parameters as select date '{}' as as_of, '{currency}' as \
+             reporting_currency",
+            self.options.as_of
+        );
+        self.ctx.sql(&parameters).await?.collect().await?;
+        views::create_builtin_views(&self.ctx).await?;
+        views::create_lake_views(&self.ctx, &self.lake).await?;
+        Ok(())
+    }
+
+    /// The names of the views defined in the session.
+    async fn view_names(&self) -> Result<Vec<String>> {
+        let catalog = self.ctx.catalog("datafusion").expect("default catalog");
+        let schema = catalog.schema("public").expect("default schema");
+        let mut names = Vec::new();
+        for name in schema.table_names() {
+            if let Some(table) = schema.table(&name).await? {
+                if table.table_type() == datafusion::datasource::TableType::View {
+                    names.push(name);
+                }
+            }
+        }
+        Ok(names)
+    }
+
+    /// Runs one SQL statement against the workbook.
+    pub async fn sql(&self, query: &str) -> Result<DataFrame> {
+        Ok(self.ctx.sql(query).await?)
+    }
+
+    /// Returns a view or table by name.
+    pub async fn table(&self, name: &str) -> Result<DataFrame> {
+        match self.ctx.table(name).await {
+            Ok(frame) => Ok(frame),
+            Err(_) => Err(BillsheetError::Request(format!(
+                "table or view {name} not found"
+            ))),
+        }
+    }
+
+    /// Replaces an input table, or adds a table, with in-memory batches, then redefines
+    /// every view so that they read it. Nothing on disk changes.
+    pub async fn register_batches(
+        &mut self,
+        name: &str,
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+    ) -> Result<()> {
+        let source = TableSource::Batches { batches, schema };
+        if schema::input_table(name).is_some() {
+            self.sources.retain(|(n, _)| n != name);
+            self.sources.push((name.to_string(), source));
+            let order = |n: &str| schema::INPUT_TABLES.iter().position(|t| t.name == n);
+            self.sources.sort_by_key(|(n, _)| order(n));
+            self.define().await
+        } else {
+            let TableSource::Batches { batches, schema } = source else {
+                unreachable!()
+            };
+            let table = datafusion::datasource::MemTable::try_new(schema, vec![batches])?;
+            self.ctx.deregister_table(name)?;
+            self.ctx.register_table(name, Arc::new(table))?;
+            Ok(())
+        }
+    }
+
+    /// The DataFusion session, for callers that build their own plans.
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// The lake folder.
+    pub fn lake(&self) -> &Path {
+        &self.lake
+    }
+
+    /// The workbook's options.
+    pub fn options(&self) -> &OpenOptions {
+        &self.options
+    }
+
+    /// The input tables found in the lake and where they come from.
+    pub fn sources(&self) -> &[(String, TableSource)] {
+        &self.sources
+    }
+}
+
+fn new_context(options: &OpenOptions) -> Result<SessionContext> {
+    let mut config = SessionConfig::new().with_information_schema(true);
+    let settings = config.options_mut();
+    settings.sql_parser.map_string_types_to_utf8view = false;
+    settings.execution.parquet.schema_force_view_types = false;
+    let mut runtime = RuntimeEnvBuilder::new();
+    if let Some(limit) = options.memory_limit {
+        runtime = runtime.with_memory_limit(limit, 1.0);
+    }
+    Ok(SessionContext::new_with_config_rt(
+        config,
+        runtime.build_arc()?,
+    ))
+}

@@ -1,0 +1,90 @@
+"""Materializing the output views with Workbook.run."""
+
+import datetime
+import decimal
+import json
+import shutil
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import billsheet
+
+OUTPUT_VIEWS = {"rated_usage", "invoice_lines", "invoices", "usage_rejects", "billing_errors"}
+
+
+@pytest.fixture(scope="module")
+def run_output(sample_workbook, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "2026-06-30"
+    return out, sample_workbook.run(out=out)
+
+
+def test_run_writes_each_view(run_output):
+    out, manifest = run_output
+    names = {table["name"] for table in manifest["tables"]}
+    assert OUTPUT_VIEWS <= names
+    for table in manifest["tables"]:
+        path = out / table["file"]
+        assert path.is_file(), path
+        assert pq.read_metadata(path).num_rows == table["rows"], table["name"]
+
+
+def test_run_writes_manifest_file(run_output):
+    out, manifest = run_output
+    written = json.loads((out / "manifest.json").read_text())
+    assert written == manifest
+    assert manifest["as_of"] == "2026-06-30"
+    assert manifest["usage"]["balanced"] is True
+
+
+def test_run_invoices_match_view(run_output, sample_workbook):
+    out, _ = run_output
+    written = pq.read_table(out / "invoices.parquet").sort_by("invoice_id")
+    queried = sample_workbook.sql("select * from invoices order by invoice_id").to_arrow()
+    assert pa.types.is_decimal(written.schema.field("total").type)
+    assert written.to_pylist() == queried.to_pylist()
+
+
+def test_run_manifest_totals_match_invoices(run_output, sample_workbook):
+    _, manifest = run_output
+    query = "select currency, sum(total) as total from invoices group by currency"
+    rows = sample_workbook.sql(query).to_arrow().to_pylist()
+    expected = {row["currency"]: row["total"] for row in rows}
+    reported = {t["currency"]: decimal.Decimal(t["total"]) for t in manifest["invoice_totals"]}
+    assert reported == expected
+
+
+def test_run_twice_gives_same_manifest(run_output, sample_workbook):
+    out, manifest = run_output
+    assert sample_workbook.run(out=out) == manifest
+
+
+@pytest.fixture(scope="module")
+def what_if_run(sample_lake, tmp_path_factory):
+    """A run with the default output folder of a lake copy whose unit prices are doubled."""
+    lake = tmp_path_factory.mktemp("what-if") / "lake"
+    shutil.copytree(sample_lake, lake, ignore=shutil.ignore_patterns("out", "ledger"))
+    workbook = billsheet.open(lake, as_of=datetime.date(2026, 6, 30))
+    prices = workbook.table("prices").to_pandas()
+    prices["unit_price"] = [None if p is None else p * 2 for p in prices["unit_price"]]
+    workbook.register("prices", prices)
+    return lake, workbook.run()
+
+
+def test_run_default_out_is_in_lake(what_if_run):
+    lake, manifest = what_if_run
+    out = lake / "out" / "2026-06-30"
+    assert (out / "manifest.json").is_file()
+    assert (out / "invoices.parquet").is_file()
+    assert manifest["as_of"] == "2026-06-30"
+
+
+def test_run_uses_registered_data(what_if_run, run_output):
+    _, baseline = run_output
+    _, doubled = what_if_run
+    totals_before = {t["currency"]: decimal.Decimal(t["total"]) for t in baseline["invoice_totals"]}
+    totals_after = {t["currency"]: decimal.Decimal(t["total"]) for t in doubled["invoice_totals"]}
+    assert totals_after.keys() == totals_before.keys()
+    for currency, total in totals_before.items():
+        assert totals_after[currency] > total, currency

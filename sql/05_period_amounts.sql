@@ -1,0 +1,199 @@
+-- Changes after billing. A period is billed on its base date from what is known by the
+-- end of that day. A fact that becomes known later (an item recorded late, usage received
+-- late) makes the period bill again on the contract's next invoice due by the end of the
+-- following calendar month, or else on an invoice of its own on the first day of that
+-- month. Each billing of a period charges what it costs now minus what was billed before.
+
+-- base_invoice_dates: the days on which each contract's periods are first due.
+create view base_invoice_dates as
+select distinct contract_id, base_date as invoice_date from charge_periods;
+
+-- late_facts: the local days on which facts about already billed periods became known.
+create view late_facts as
+select distinct p.contract_id, p.charge_id, p.period_start, f.known_day
+from charge_periods p
+join item_facts f
+  on f.contract_id = p.contract_id and f.charge_id = p.charge_id
+ and f.known_day > p.base_date
+ and f.active_from < p.period_end
+ and (f.active_to is null or f.active_to > p.period_start)
+where p.line_type = 'recurring'
+union
+select distinct p.contract_id, p.charge_id, p.period_start, f.known_day
+from charge_periods p
+join usage_facts f
+  on f.contract_id = p.contract_id and f.charge_id = p.charge_id
+ and f.grid_start = p.grid_start and f.known_day > p.base_date
+where p.line_type = 'usage';
+
+-- adjustment_dates: where a change known on known_day is billed.
+create view adjustment_dates as
+with changes as (
+  select distinct contract_id, known_day,
+         cast(date_trunc('month', known_day) + interval '1 month' as date) as next_month,
+         cast(date_trunc('month', known_day) + interval '2 month' as date) as month_after_next
+  from late_facts
+)
+select c.contract_id, c.known_day,
+       coalesce(min(d.invoice_date), min(c.next_month)) as adjustment_date
+from changes c
+left join base_invoice_dates d
+  on d.contract_id = c.contract_id and d.invoice_date >= c.known_day
+ and d.invoice_date < c.month_after_next
+group by c.contract_id, c.known_day;
+
+-- billing_points: each day on which a period bills: its base date and its adjustments.
+create view billing_points as
+select contract_id, charge_id, period_start, base_date as billing_date
+from charge_periods
+union
+select l.contract_id, l.charge_id, l.period_start, a.adjustment_date as billing_date
+from late_facts l
+join adjustment_dates a on a.contract_id = l.contract_id and a.known_day = l.known_day;
+
+-- recurring_segments: the pieces of constant quantity of each recurring period, from the
+-- items known on each billing day.
+create view recurring_known_items as
+select b.contract_id, b.charge_id, b.period_start, b.billing_date, f.quantity,
+       greatest(f.active_from, p.period_start) as seg_from,
+       least(coalesce(f.active_to, p.period_end), p.period_end) as seg_to
+from billing_points b
+join charge_periods p
+  on p.contract_id = b.contract_id and p.charge_id = b.charge_id
+ and p.period_start = b.period_start and p.line_type = 'recurring'
+join item_facts f
+  on f.contract_id = b.contract_id and f.charge_id = b.charge_id
+ and (f.known_day is null or f.known_day <= b.billing_date)
+ and f.active_from < p.period_end
+ and (f.active_to is null or f.active_to > p.period_start);
+
+create view recurring_segments as
+with bounds as (
+  select contract_id, charge_id, period_start, billing_date, seg_from as day
+  from recurring_known_items
+  union
+  select contract_id, charge_id, period_start, billing_date, seg_to as day
+  from recurring_known_items
+),
+pieces as (
+  select contract_id, charge_id, period_start, billing_date, day as seg_start,
+         lead(day) over (
+           partition by contract_id, charge_id, period_start, billing_date order by day
+         ) as seg_end
+  from bounds
+)
+select s.contract_id, s.charge_id, s.period_start, s.billing_date, s.seg_start, s.seg_end,
+       sum(k.quantity) as quantity
+from pieces s
+join recurring_known_items k
+  on k.contract_id = s.contract_id and k.charge_id = s.charge_id
+ and k.period_start = s.period_start and k.billing_date = s.billing_date
+ and k.seg_from <= s.seg_start and k.seg_to >= s.seg_end
+where s.seg_end is not null
+group by s.contract_id, s.charge_id, s.period_start, s.billing_date, s.seg_start, s.seg_end;
+
+-- period_costs: the exact cost of each period as known on each billing day, before
+-- conversion and rounding. A recurring cost is the sum over segments of the segment's
+-- price × its days; `divisor` (the grid period's days) divides it once, at rounding.
+create view recurring_costs as
+select s.contract_id, s.charge_id, s.period_start, s.billing_date,
+       sum(rate_tiers(p.pricing_model, s.quantity, p.up_tos, p.unit_prices, p.flat_fees,
+                      p.package_size) * days_between(s.seg_start, s.seg_end)) as cost,
+       last_value(s.quantity order by s.seg_start) as quantity
+from recurring_segments s
+join charge_periods p
+  on p.contract_id = s.contract_id and p.charge_id = s.charge_id
+ and p.period_start = s.period_start and p.line_type = 'recurring'
+group by s.contract_id, s.charge_id, s.period_start, s.billing_date;
+
+-- usage_quantities: each usage period's quantity by its meter's aggregation, as known
+-- on each billing day and on the as-of day (for rated_usage).
+create view usage_quantity_points as
+select b.contract_id, b.charge_id, b.period_start, b.billing_date
+from billing_points b
+join charge_periods p
+  on p.contract_id = b.contract_id and p.charge_id = b.charge_id
+ and p.period_start = b.period_start and p.line_type = 'usage'
+union
+select p.contract_id, p.charge_id, p.period_start, r.as_of as billing_date
+from charge_periods p
+cross join billing_parameters r
+where p.line_type = 'usage';
+
+create view usage_quantities as
+select b.contract_id, b.charge_id, b.period_start, b.billing_date,
+       case min(coalesce(m.aggregation, 'sum'))
+         when 'count' then cast(sum(f.event_count) as decimal(38, 9))
+         when 'max' then max(f.quantity_max)
+         when 'unique_count' then cast(count(distinct f.dimension) as decimal(38, 9))
+         when 'latest' then last_value(f.quantity_latest order by f.latest_ts)
+         else sum(f.quantity_sum)
+       end as quantity
+from usage_quantity_points b
+join usage_facts f
+  on f.contract_id = b.contract_id and f.charge_id = b.charge_id
+ and f.period_start = b.period_start and f.known_day <= b.billing_date
+left join meters m on m.meter = f.meter
+group by b.contract_id, b.charge_id, b.period_start, b.billing_date;
+
+create view period_costs as
+select contract_id, charge_id, period_start, billing_date, cost, quantity
+from recurring_costs
+union all
+select q.contract_id, q.charge_id, q.period_start, q.billing_date,
+       rate_tiers(p.pricing_model, q.quantity, p.up_tos, p.unit_prices, p.flat_fees,
+                  p.package_size) as cost,
+       q.quantity
+from usage_quantities q
+join charge_periods p
+  on p.contract_id = q.contract_id and p.charge_id = q.charge_id
+ and p.period_start = q.period_start and p.line_type = 'usage'
+union all
+select contract_id, charge_id, period_start, base_date as billing_date,
+       rate_tiers(p.pricing_model, p.quantity, p.up_tos, p.unit_prices, p.flat_fees,
+                  p.package_size) as cost,
+       p.quantity
+from (
+  select o.*, c.pricing_model, c.up_tos, c.unit_prices, c.flat_fees, c.package_size
+  from one_time_periods o
+  join charge_periods c
+    on c.contract_id = o.contract_id and c.charge_id = o.charge_id
+   and c.period_start = o.period_start and c.line_type = 'one_time'
+) p;
+
+-- period_amounts: what each period costs in the invoice currency, rounded as its line is,
+-- on each billing day; and what the billing of that day charges (the difference from the
+-- previous billing).
+create view period_amounts as
+with amounts as (
+  select b.contract_id, b.charge_id, b.period_start, b.billing_date, p.line_type,
+         p.period_end, p.grid_start, p.grid_end, p.base_date, p.customer_id,
+         p.invoice_currency, p.description, p.meter,
+         coalesce(c.quantity, 0) as quantity,
+         case when p.line_type = 'recurring'
+              then cast(prorate(1, days_between(p.period_start, p.period_end), p.grid_days)
+                        as decimal(38, 12))
+         end as proration,
+         money_amount(coalesce(c.cost, 0),
+                      case when p.line_type = 'recurring' then p.grid_days else 1 end,
+                      x.fx_multiplier, x.fx_divisor, p.invoice_currency) as amount,
+         p.pricing_model is null as price_missing,
+         x.fx_multiplier is null as rate_missing
+  from billing_points b
+  join charge_periods p
+    on p.contract_id = b.contract_id and p.charge_id = b.charge_id
+   and p.period_start = b.period_start
+  left join period_costs c
+    on c.contract_id = b.contract_id and c.charge_id = b.charge_id
+   and c.period_start = b.period_start and c.billing_date = b.billing_date
+  left join period_fx x
+    on x.contract_id = b.contract_id and x.charge_id = b.charge_id
+   and x.period_start = b.period_start
+)
+select a.*,
+       a.amount - coalesce(lag(a.amount) over w, 0) as billed_amount,
+       a.quantity - coalesce(lag(a.quantity) over w, 0) as billed_quantity,
+       case when a.billing_date = a.base_date then a.line_type else 'adjustment' end
+         as billed_line_type
+from amounts a
+window w as (partition by a.contract_id, a.charge_id, a.period_start order by a.billing_date);

@@ -1,0 +1,242 @@
+//! Command-line behaviour, through the real `billsheet` binary.
+
+mod common;
+
+use common::{billsheet, sql_csv, TempLake};
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).to_string()
+}
+
+#[test]
+fn text_in_date_column_names_row_and_value() {
+    let lake = TempLake::basic();
+    lake.write(
+        "contracts.csv",
+        "contract_id,customer_id,rate_card_id,start_date\nK1,C1,RC,2026-01-01\nK2,C1,RC,soon\n",
+    );
+    let output = billsheet(&["validate", "--lake", lake.path().to_str().unwrap()]);
+    assert!(!output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("table contracts"), "{text}");
+    assert!(text.contains("row 2"), "{text}");
+    assert!(text.contains("column start_date"), "{text}");
+    assert!(text.contains("'soon'"), "{text}");
+
+    let output = billsheet(&[
+        "sql",
+        "--lake",
+        lake.path().to_str().unwrap(),
+        "--as-of",
+        "2026-02-01",
+        "select count(*) from invoices",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("column start_date"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn unknown_currency_is_invalid_input() {
+    let lake = TempLake::basic();
+    lake.write(
+        "customers.csv",
+        "customer_id,currency\nC1,USD\nC2,DOLLARS\n",
+    );
+    let output = billsheet(&["validate", "--lake", lake.path().to_str().unwrap()]);
+    assert!(!output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("table customers, row 2, column currency, value 'DOLLARS'"),
+        "{text}"
+    );
+    assert!(text.contains("unknown currency"), "{text}");
+}
+
+#[test]
+fn tiers_out_of_order_are_invalid_input() {
+    let lake = TempLake::basic();
+    lake.write(
+        "prices.csv",
+        "rate_card_id,charge_id,charge_type,meter,pricing_model,tier,up_to,unit_price,currency\n\
+         RC,calls,usage,calls,graduated,1,5000,0.10,USD\n\
+         RC,calls,usage,calls,graduated,2,1000,0.08,USD\n\
+         RC,calls,usage,calls,graduated,3,,0.05,USD\n",
+    );
+    let output = billsheet(&["validate", "--lake", lake.path().to_str().unwrap()]);
+    assert!(!output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("table prices, row 2, column up_to, value '1000'"),
+        "{text}"
+    );
+    assert!(text.contains("must ascend"), "{text}");
+}
+
+#[test]
+fn usage_for_unknown_customer_is_rejected() {
+    let lake = TempLake::basic();
+    lake.write(
+        "usage.csv",
+        "event_id,customer_id,meter,ts,quantity\n\
+         e1,C1,calls,2026-01-05T00:00:00Z,10\n\
+         e2,C9,calls,2026-01-05T00:00:00Z,10\n\
+         e3,C1,calls,yesterday,10\n",
+    );
+    let rejects = sql_csv(
+        lake.path(),
+        "2026-02-01",
+        "select event_id, reason from usage_rejects order by event_id",
+    );
+    assert_eq!(
+        rejects,
+        "event_id,reason\ne2,unknown customer C9\ne3,invalid ts: yesterday\n"
+    );
+    let lines = sql_csv(
+        lake.path(),
+        "2026-02-01",
+        "select amount from invoice_lines",
+    );
+    assert_eq!(lines, "amount\n5.0000\n");
+}
+
+#[test]
+fn run_writes_views_and_balanced_manifest() {
+    let lake = TempLake::basic();
+    lake.write(
+        "usage.csv",
+        "event_id,customer_id,meter,ts,quantity\n\
+         e1,C1,calls,2026-01-05T00:00:00Z,10\n\
+         e1,C1,calls,2026-01-05T00:00:00Z,10\n\
+         e2,C1,calls,2026-02-05T00:00:00Z,4\n\
+         e3,C9,calls,2026-01-05T00:00:00Z,1\n",
+    );
+    let out = lake.path().join("run");
+    let output = billsheet(&[
+        "run",
+        "--lake",
+        lake.path().to_str().unwrap(),
+        "--as-of",
+        "2026-02-10",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    for view in [
+        "invoices",
+        "invoice_lines",
+        "rated_usage",
+        "usage_rejects",
+        "billing_errors",
+    ] {
+        assert!(
+            out.join(format!("{view}.parquet")).is_file(),
+            "{view} missing"
+        );
+    }
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let usage = &manifest["usage"];
+    assert_eq!(usage["deliveries"], 4);
+    assert_eq!(usage["billed"], 1);
+    assert_eq!(usage["pending"], 1);
+    assert_eq!(usage["redelivered"], 1);
+    assert_eq!(usage["rejected"], 1);
+    assert_eq!(usage["balanced"], true);
+    assert_eq!(manifest["invoice_totals"][0]["total"], "5");
+
+    // A second run gives the same views.
+    let first = std::fs::read(out.join("invoice_lines.parquet")).unwrap();
+    let output = billsheet(&[
+        "run",
+        "--lake",
+        lake.path().to_str().unwrap(),
+        "--as-of",
+        "2026-02-10",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read(out.join("invoice_lines.parquet")).unwrap(),
+        first
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(lake.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "staging folders left behind");
+}
+
+#[test]
+fn missing_required_table_is_named() {
+    let lake = TempLake::basic();
+    std::fs::remove_file(lake.path().join("prices.csv")).unwrap();
+    let output = billsheet(&[
+        "sql",
+        "--lake",
+        lake.path().to_str().unwrap(),
+        "--as-of",
+        "2026-02-01",
+        "select 1",
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("required table prices not found"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn sql_formats_json_and_table() {
+    let lake = TempLake::basic();
+    let output = billsheet(&[
+        "sql",
+        "--lake",
+        lake.path().to_str().unwrap(),
+        "--as-of",
+        "2026-02-01",
+        "--format",
+        "json",
+        "select 1 as one",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "[{\"one\":1}]"
+    );
+    let output = billsheet(&[
+        "sql",
+        "--lake",
+        lake.path().to_str().unwrap(),
+        "--as-of",
+        "2026-02-01",
+        "select 'x' as letter",
+    ]);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("| letter |"));
+}
+
+#[test]
+fn functions_lists_every_function() {
+    let output = billsheet(&["functions"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    for name in [
+        "local_date",
+        "billing_period_start",
+        "rate_tiers",
+        "money_amount",
+        "round_money",
+    ] {
+        assert!(
+            text.contains(&format!("{name}(")),
+            "{name} missing from:\n{text}"
+        );
+    }
+}

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::str::FromStr;
 
+use chrono::Datelike;
 use rust_decimal::Decimal;
 
 use common::{billsheet, repo, shared, sql_csv};
@@ -93,8 +94,10 @@ fn cdnow_run_reconciles_to_the_cent() {
     for line in csv.lines().skip(1) {
         let cells: Vec<&str> = line.split(',').collect();
         let amount = Decimal::from_str(cells[3]).unwrap();
-        actual.insert((cells[0].to_string(), cells[1].to_string()), amount);
-        let month: chrono::NaiveDate = cells[1].parse().unwrap();
+        // The first period starts on the first purchase; later ones on the 1st.
+        let start: chrono::NaiveDate = cells[1].parse().unwrap();
+        let month = start.with_day(1).unwrap();
+        actual.insert((cells[0].to_string(), month.to_string()), amount);
         let invoiced: chrono::NaiveDate = cells[2].parse().unwrap();
         assert_eq!(
             invoiced,

@@ -110,7 +110,12 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
                 for problem in &problems {
                     println!("{problem}");
                 }
-                println!("{} problems", problems.len());
+                let noun = if problems.len() == 1 {
+                    "problem"
+                } else {
+                    "problems"
+                };
+                println!("{} {noun}", problems.len());
                 Ok(ExitCode::FAILURE)
             }
         }

@@ -134,11 +134,18 @@ impl Workbook {
     ) -> Result<()> {
         let source = TableSource::Batches { batches, schema };
         if schema::input_table(name).is_some() {
+            let previous = self.sources.clone();
             self.sources.retain(|(n, _)| n != name);
             self.sources.push((name.to_string(), source));
             let order = |n: &str| schema::INPUT_TABLES.iter().position(|t| t.name == n);
             self.sources.sort_by_key(|(n, _)| order(n));
-            self.define().await
+            let defined = self.define().await;
+            if defined.is_err() {
+                // A rejected table leaves the workbook as it was.
+                self.sources = previous;
+                self.define().await?;
+            }
+            defined
         } else {
             let TableSource::Batches { batches, schema } = source else {
                 unreachable!()

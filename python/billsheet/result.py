@@ -20,7 +20,7 @@ class Result:
     """Rows of one query, collected in memory as Arrow record batches.
 
     A result implements the Arrow PyCapsule stream interface (``__arrow_c_stream__``), so
-    pyarrow, polars, DuckDB and other Arrow consumers read it without copying values.
+    pyarrow, polars and other consumers of that interface read it without copying values.
     Money columns stay Arrow decimals through every conversion.
 
     >>> result = workbook.sql("select customer_id, currency from customers order by 1")

@@ -21,9 +21,10 @@ class Workbook:
     """A lake opened for one as-of date.
 
     Every input table and every view of the data contract (``invoices``,
-    ``invoice_lines``, ``rated_usage`` …) can be queried with SQL. Views are computed when
-    they are queried, so ``register`` changes what later queries return. Queries run with
-    the GIL released, and Ctrl-C on the main thread cancels them.
+    ``invoice_lines``, ``rated_usage`` …) can be queried with SQL. Nothing is computed
+    before the first query, and the engine keeps the rows of each built-in view once a
+    query has computed them. ``register`` of an input table recomputes the views. Queries
+    run with the GIL released, and Ctrl-C on the main thread cancels them.
 
     Create one with :func:`billsheet.open`.
     """
@@ -80,8 +81,8 @@ class Workbook:
 
         ``data`` can be any object that implements the Arrow PyCapsule interface
         (``__arrow_c_stream__`` or ``__arrow_c_array__``: a pyarrow Table, RecordBatch or
-        RecordBatchReader, a DuckDB relation …), a pandas DataFrame (its index is dropped)
-        or a polars DataFrame or LazyFrame.
+        RecordBatchReader, a billsheet Result …), a pandas DataFrame (its index is
+        dropped) or a polars DataFrame or LazyFrame.
 
         Registering an input table of the data contract (``prices``, ``usage`` …)
         validates it like a file of the lake and redefines every view, which drops views
@@ -137,8 +138,8 @@ def open(
     """Open the lake folder ``lake`` for the day ``as_of`` and validate its inputs.
 
     ``as_of`` is a ``datetime.date`` or an ISO date string (``"2026-06-30"``).
-    ``reporting_currency`` is the ISO 4217 currency of metrics. ``memory_limit`` caps
-    query memory in bytes, beyond which operators spill to disk.
+    ``reporting_currency`` is the ISO 4217 currency of metrics. ``memory_limit`` is the
+    engine's memory limit for query execution in bytes, and None sets no limit.
 
     >>> wb = billsheet.open(SAMPLE_LAKE, as_of=datetime.date(2026, 6, 30))
     >>> wb.as_of
@@ -155,8 +156,12 @@ def open(
     if isinstance(as_of, datetime.date):
         as_of = as_of.isoformat()
     elif not isinstance(as_of, str):
-        raise TypeError(f"as_of must be a datetime.date or an ISO date string, not {type(as_of).__name__}")
-    native = _billsheet.Workbook.open(os.fspath(lake), as_of, reporting_currency, memory_limit)
+        raise TypeError(
+            f"as_of must be a datetime.date or an ISO date string, not {type(as_of).__name__}"
+        )
+    native = _billsheet.Workbook.open(
+        os.fspath(lake), as_of, reporting_currency, memory_limit
+    )
     return Workbook(native)
 
 

@@ -13,7 +13,9 @@ import pytest
 @pytest.fixture(scope="module")
 def prices(sample_workbook):
     """Input rows with text, integers, decimals, dates and nulls."""
-    return sample_workbook.sql("select * from prices order by rate_card_id, charge_id, tier")
+    return sample_workbook.sql(
+        "select * from prices order by rate_card_id, charge_id, tier"
+    )
 
 
 def normalize_missing(value):
@@ -30,7 +32,10 @@ def test_pandas_agrees_with_arrow(prices):
     frame = prices.to_pandas()
     assert list(frame.columns) == table.column_names
     assert len(frame) == table.num_rows
-    rows = [{k: normalize_missing(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    rows = [
+        {k: normalize_missing(v) for k, v in row.items()}
+        for row in frame.to_dict("records")
+    ]
     assert rows == table.to_pylist()
 
 
@@ -102,7 +107,9 @@ def test_many_batches_convert_whole(sample_workbook):
 
 
 def test_empty_result_keeps_schema(sample_workbook):
-    result = sample_workbook.sql("select customer_id, tax_rate from customers where false")
+    result = sample_workbook.sql(
+        "select customer_id, tax_rate from customers where false"
+    )
     assert result.num_rows == 0
     assert result.column_names == ["customer_id", "tax_rate"]
     assert pa.types.is_decimal(result.schema.field("tax_rate").type)
@@ -132,7 +139,9 @@ def test_html_preview_is_bounded(sample_workbook):
 
 
 def test_html_preview_escapes_text(sample_workbook):
-    html = sample_workbook.sql("select name from customers where customer_id = 'C004'")._repr_html_()
+    html = sample_workbook.sql(
+        "select name from customers where customer_id = 'C004'"
+    )._repr_html_()
     assert "<td>Harbor &amp; Pine Studio LLC</td>" in html
 
 

@@ -10,7 +10,9 @@ SAMPLE_AS_OF = "2026-06-30"
 
 
 def copy_lake(sample_lake, destination):
-    return shutil.copytree(sample_lake, destination, ignore=shutil.ignore_patterns("out", "ledger"))
+    return shutil.copytree(
+        sample_lake, destination, ignore=shutil.ignore_patterns("out", "ledger")
+    )
 
 
 def test_exception_hierarchy():
@@ -30,7 +32,9 @@ def test_unknown_column_raises(sample_workbook):
 
 
 def test_unknown_table_raises(sample_workbook):
-    with pytest.raises(billsheet.BillsheetError, match="table or view no_such_view not found"):
+    with pytest.raises(
+        billsheet.BillsheetError, match="table or view no_such_view not found"
+    ):
         sample_workbook.table("no_such_view")
 
 
@@ -51,7 +55,9 @@ def test_missing_lake_raises(tmp_path):
 def test_missing_required_table_raises(tmp_path, sample_lake):
     lake = copy_lake(sample_lake, tmp_path / "lake")
     (lake / "prices.csv").unlink()
-    with pytest.raises(billsheet.BillsheetError, match="required table prices not found"):
+    with pytest.raises(
+        billsheet.BillsheetError, match="required table prices not found"
+    ):
         billsheet.open(lake, as_of=SAMPLE_AS_OF)
 
 
@@ -60,7 +66,9 @@ def test_bad_date_in_lake_raises_invalid_input(tmp_path, sample_lake):
     contracts = lake / "contracts.csv"
     text = contracts.read_text()
     assert "K001,C001,TEAM_USD,2026-01-01," in text
-    contracts.write_text(text.replace("K001,C001,TEAM_USD,2026-01-01,", "K001,C001,TEAM_USD,2026-13-45,"))
+    contracts.write_text(
+        text.replace("K001,C001,TEAM_USD,2026-01-01,", "K001,C001,TEAM_USD,2026-13-45,")
+    )
     with pytest.raises(billsheet.InvalidInputError) as raised:
         billsheet.open(lake, as_of=SAMPLE_AS_OF)
     message = str(raised.value)

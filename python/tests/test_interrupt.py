@@ -80,9 +80,13 @@ def test_query_releases_gil(sample_workbook):
     worker.join()
     assert outcome["rows"] == 1
     if outcome["seconds"] < 1.0:
-        pytest.skip(f"the query took only {outcome['seconds']:.2f} s, too short to measure")
+        pytest.skip(
+            f"the query took only {outcome['seconds']:.2f} s, too short to measure"
+        )
     # A thread that held the GIL for the whole query would stall this loop for its length.
-    assert longest_gap < 0.5, f"main thread stalled {longest_gap:.2f} s of {outcome['seconds']:.2f} s"
+    assert longest_gap < 0.5, (
+        f"main thread stalled {longest_gap:.2f} s of {outcome['seconds']:.2f} s"
+    )
 
 
 def test_forked_child_can_query(sample_workbook):

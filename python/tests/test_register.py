@@ -28,7 +28,9 @@ def extended_workbook(sample_lake):
 
 def raise_unit_prices(prices: pd.DataFrame, factor: decimal.Decimal) -> pd.DataFrame:
     raised = prices.copy()
-    raised["unit_price"] = [None if p is None else p * factor for p in raised["unit_price"]]
+    raised["unit_price"] = [
+        None if p is None else p * factor for p in raised["unit_price"]
+    ]
     return raised
 
 
@@ -60,7 +62,10 @@ def seat_line_amounts(workbook) -> dict:
 def price_rise(sample_lake):
     """Invoice totals and seat lines before and after every unit price rises by 10%."""
     workbook = billsheet.open(sample_lake, as_of=SAMPLE_AS_OF)
-    before = {"invoices": invoice_totals(workbook), "seats": seat_line_amounts(workbook)}
+    before = {
+        "invoices": invoice_totals(workbook),
+        "seats": seat_line_amounts(workbook),
+    }
     prices = workbook.table("prices").to_pandas()
     workbook.register("prices", raise_unit_prices(prices, TEN_PERCENT_MORE))
     after = {"invoices": invoice_totals(workbook), "seats": seat_line_amounts(workbook)}
@@ -94,11 +99,13 @@ def test_higher_prices_raise_seat_lines(price_rise):
 def test_register_from_pyarrow_table(workbook):
     prices = workbook.table("prices").to_arrow()
     column = prices.schema.get_field_index("unit_price")
-    # decimal(38, 12) times any decimal overflows Arrow's maximum precision of 38.
+    # pyarrow gives a decimal product the precision p1 + p2 + 1, over the maximum of 38 here.
     narrow = pa.compute.cast(prices.column("unit_price"), pa.decimal128(24, 12))
     raised = pa.compute.multiply(narrow, pa.scalar(TEN_PERCENT_MORE))
     workbook.register("prices", prices.set_column(column, "unit_price", raised))
-    after = workbook.sql("select unit_price from prices order by unit_price desc limit 1")
+    after = workbook.sql(
+        "select unit_price from prices order by unit_price desc limit 1"
+    )
     expected = max(prices.column("unit_price").to_pylist()) * TEN_PERCENT_MORE
     assert after.to_arrow().column("unit_price")[0].as_py() == expected
 
@@ -150,12 +157,16 @@ def test_register_new_table_and_join(extended_workbook):
 def test_register_replaces_added_table(extended_workbook):
     extended_workbook.register("versions", pa.table({"version": ["old"]}))
     extended_workbook.register("versions", pa.table({"version": ["new", "newer"]}))
-    result = extended_workbook.sql("select version from versions order by version").to_arrow()
+    result = extended_workbook.sql(
+        "select version from versions order by version"
+    ).to_arrow()
     assert result.column("version").to_pylist() == ["new", "newer"]
 
 
 def test_added_table_survives_input_register(workbook):
-    workbook.register("segments", pa.table({"customer_id": ["C001"], "segment": ["mid"]}))
+    workbook.register(
+        "segments", pa.table({"customer_id": ["C001"], "segment": ["mid"]})
+    )
     workbook.register("prices", workbook.table("prices").to_arrow())
     assert workbook.table("segments").num_rows == 1
 
@@ -169,7 +180,9 @@ def test_register_record_batch(extended_workbook):
 
 def test_register_record_batch_reader(extended_workbook):
     table = pa.table({"n": list(range(10))})
-    reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=3))
+    reader = pa.RecordBatchReader.from_batches(
+        table.schema, table.to_batches(max_chunksize=3)
+    )
     extended_workbook.register("numbers", reader)
     assert extended_workbook.table("numbers").num_rows == 10
 
@@ -181,7 +194,9 @@ def test_register_pandas_drops_index(extended_workbook):
 
 
 def test_register_result_of_query(extended_workbook):
-    usd = extended_workbook.sql("select customer_id from customers where currency = 'USD'")
+    usd = extended_workbook.sql(
+        "select customer_id from customers where currency = 'USD'"
+    )
     extended_workbook.register("usd_customer_ids", usd)
     assert extended_workbook.table("usd_customer_ids").num_rows == usd.num_rows
 
@@ -211,3 +226,21 @@ def test_register_invalid_prices_names_cell(workbook):
     assert problem["row"] == 1
     assert problem["column"] == "unit_price"
     assert problem["value"] == "twenty"
+
+
+# NOTE: the engine keeps rejected batches as the table's source, so every later register of
+# an input table fails with the same problems. Remove the mark when that is fixed.
+@pytest.mark.xfail(
+    strict=True, reason="a rejected register still replaces the input's source"
+)
+def test_rejected_register_keeps_workbook(workbook):
+    prices = workbook.table("prices").to_pandas()
+    rejected = prices.assign(unit_price="twenty")
+    with pytest.raises(billsheet.InvalidInputError):
+        workbook.register("prices", rejected)
+    meters = workbook.table("meters").to_arrow()
+    workbook.register("meters", meters)
+    assert (
+        workbook.table("prices").to_pandas()["unit_price"].tolist()
+        == prices["unit_price"].tolist()
+    )

@@ -11,7 +11,36 @@ import pytest
 
 import billsheet
 
-OUTPUT_VIEWS = {"rated_usage", "invoice_lines", "invoices", "usage_rejects", "billing_errors"}
+# The output views of the data contract, each written as NAME.parquet.
+OUTPUT_VIEWS = [
+    "rated_usage",
+    "invoice_lines",
+    "invoices",
+    "revenue_schedule",
+    "revenue_waterfall",
+    "deferred_revenue",
+    "mrr",
+    "mrr_movements",
+    "nrr",
+    "cohorts",
+    "receivables",
+    "usage_rejects",
+    "billing_errors",
+]
+# NOTE: the engine has no receivables view yet. Remove the mark when it has one.
+MISSING_VIEWS = {"receivables"}
+
+
+def output_view_params():
+    for view in OUTPUT_VIEWS:
+        marks = []
+        if view in MISSING_VIEWS:
+            marks = [
+                pytest.mark.xfail(
+                    strict=True, reason=f"the engine has no {view} view yet"
+                )
+            ]
+        yield pytest.param(view, marks=marks, id=view)
 
 
 @pytest.fixture(scope="module")
@@ -20,14 +49,15 @@ def run_output(sample_workbook, tmp_path_factory):
     return out, sample_workbook.run(out=out)
 
 
-def test_run_writes_each_view(run_output):
+@pytest.mark.parametrize("view", list(output_view_params()))
+def test_run_writes_view(run_output, view):
     out, manifest = run_output
-    names = {table["name"] for table in manifest["tables"]}
-    assert OUTPUT_VIEWS <= names
-    for table in manifest["tables"]:
-        path = out / table["file"]
-        assert path.is_file(), path
-        assert pq.read_metadata(path).num_rows == table["rows"], table["name"]
+    written = {table["name"]: table for table in manifest["tables"]}
+    assert view in written
+    path = out / written[view]["file"]
+    assert path == out / f"{view}.parquet"
+    assert path.is_file()
+    assert pq.read_metadata(path).num_rows == written[view]["rows"]
 
 
 def test_run_writes_manifest_file(run_output):
@@ -41,7 +71,9 @@ def test_run_writes_manifest_file(run_output):
 def test_run_invoices_match_view(run_output, sample_workbook):
     out, _ = run_output
     written = pq.read_table(out / "invoices.parquet").sort_by("invoice_id")
-    queried = sample_workbook.sql("select * from invoices order by invoice_id").to_arrow()
+    queried = sample_workbook.sql(
+        "select * from invoices order by invoice_id"
+    ).to_arrow()
     assert pa.types.is_decimal(written.schema.field("total").type)
     assert written.to_pylist() == queried.to_pylist()
 
@@ -51,7 +83,9 @@ def test_run_manifest_totals_match_invoices(run_output, sample_workbook):
     query = "select currency, sum(total) as total from invoices group by currency"
     rows = sample_workbook.sql(query).to_arrow().to_pylist()
     expected = {row["currency"]: row["total"] for row in rows}
-    reported = {t["currency"]: decimal.Decimal(t["total"]) for t in manifest["invoice_totals"]}
+    reported = {
+        t["currency"]: decimal.Decimal(t["total"]) for t in manifest["invoice_totals"]
+    }
     assert reported == expected
 
 
@@ -83,8 +117,12 @@ def test_run_default_out_is_in_lake(what_if_run):
 def test_run_uses_registered_data(what_if_run, run_output):
     _, baseline = run_output
     _, doubled = what_if_run
-    totals_before = {t["currency"]: decimal.Decimal(t["total"]) for t in baseline["invoice_totals"]}
-    totals_after = {t["currency"]: decimal.Decimal(t["total"]) for t in doubled["invoice_totals"]}
+    totals_before = {
+        t["currency"]: decimal.Decimal(t["total"]) for t in baseline["invoice_totals"]
+    }
+    totals_after = {
+        t["currency"]: decimal.Decimal(t["total"]) for t in doubled["invoice_totals"]
+    }
     assert totals_after.keys() == totals_before.keys()
     for currency, total in totals_before.items():
         assert totals_after[currency] > total, currency

@@ -539,7 +539,10 @@ impl TableChecker {
                     None
                 };
                 if let Some(message) = message {
-                    let value = tier.up_to.map(|u| u.to_string()).unwrap_or_default();
+                    let value = tier
+                        .up_to
+                        .map(|u| u.normalize().to_string())
+                        .unwrap_or_default();
                     self.report(
                         tier.file.clone().as_deref(),
                         tier.row,

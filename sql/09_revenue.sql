@@ -9,9 +9,9 @@
 -- unit and each month gets the difference, so a line's months add up to the line.
 
 create view calendar_months as
-select month_start, billing_period_end(month_start, date '2000-01-01', 'month') as month_end
+select month_start, billing_period_end(month_start, date '1900-01-01', 'month') as month_end
 from (
-  select unnest(billing_periods(date '2000-01-01', date '2100-01-01', date '2000-01-01',
+  select unnest(billing_periods(date '1900-01-01', date '2100-01-01', date '1900-01-01',
                                 'month')) as month_start
 );
 

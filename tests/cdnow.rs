@@ -81,6 +81,14 @@ fn cdnow_run_reconciles_to_the_cent() {
     assert_eq!(manifest["usage"]["billed"], 69_659);
     assert_eq!(manifest["usage"]["balanced"], true);
 
+    // Usage revenue is recognized in the months of the purchases: all of it, exactly.
+    let revenue = sql_csv(
+        &lake,
+        "1998-07-01",
+        "select sum(amount) as total from revenue_schedule",
+    );
+    assert_eq!(revenue, "total\n2500315.6300\n");
+
     // A few customers' monthly invoices equal their purchases in the log.
     let expected = purchases_by_month();
     let customers = ["K00001", "K00002", "K00100", "K12345", "K23570"];

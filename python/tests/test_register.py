@@ -228,11 +228,6 @@ def test_register_invalid_prices_names_cell(workbook):
     assert problem["value"] == "twenty"
 
 
-# NOTE: the engine keeps rejected batches as the table's source, so every later register of
-# an input table fails with the same problems. Remove the mark when that is fixed.
-@pytest.mark.xfail(
-    strict=True, reason="a rejected register still replaces the input's source"
-)
 def test_rejected_register_keeps_workbook(workbook):
     prices = workbook.table("prices").to_pandas()
     rejected = prices.assign(unit_price="twenty")

@@ -448,9 +448,9 @@ impl TableChecker {
             ));
         }
         if row.text("pricing_model").as_deref() == Some("package")
-            && !row
+            && row
                 .decimal("package_size")
-                .is_some_and(|s| s > Decimal::ZERO)
+                .is_none_or(|s| s <= Decimal::ZERO)
         {
             let size = row
                 .decimal("package_size")

@@ -161,9 +161,9 @@ from (
    and c.period_start = o.period_start and c.line_type = 'one_time'
 ) p;
 
--- period_amounts: what each period costs in the invoice currency, rounded as its line is,
--- on each billing day; and what the billing of that day charges (the difference from the
--- previous billing).
+-- period_amounts: what each period costs in the invoice currency on each billing day,
+-- rounded as its line is. The billing of that day charges the difference from the
+-- previous billing.
 create view period_amounts as
 with amounts as (
   select b.contract_id, b.charge_id, b.period_start, b.billing_date, p.line_type,

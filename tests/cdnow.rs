@@ -113,9 +113,9 @@ fn cdnow_run_reconciles_to_the_cent() {
             "arrears invoice date"
         );
     }
-    let wanted: BTreeMap<_, _> = expected
+    let expected_months: BTreeMap<_, _> = expected
         .into_iter()
         .filter(|((c, _), v)| customers.contains(&c.as_str()) && !v.is_zero())
         .collect();
-    assert_eq!(actual, wanted);
+    assert_eq!(actual, expected_months);
 }

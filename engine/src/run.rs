@@ -18,7 +18,7 @@ use crate::money::decimal::from_i128;
 use crate::views::OUTPUT_VIEWS;
 use crate::workbook::Workbook;
 
-/// What a run wrote and checked, saved as `manifest.json` beside the views.
+/// The record of a run: what it wrote and checked, saved as `manifest.json` beside the views.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RunManifest {
     pub as_of: String,
@@ -48,7 +48,7 @@ pub struct CurrencyTotals {
     pub total: String,
 }
 
-/// Where every usage delivery read went; `balanced` checks that the four counts add up.
+/// The destination of every usage delivery read. `balanced` is true when the four counts add up.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct UsageAccounting {
     pub deliveries: i64,

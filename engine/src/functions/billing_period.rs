@@ -14,7 +14,7 @@ use super::args::arrays;
 use super::FunctionDoc;
 use crate::calendar::{period_containing, Interval};
 
-/// Which boundary of the period the function returns.
+/// The boundary of the period that the function returns.
 #[derive(Debug, PartialEq, Eq, Hash, Clone, Copy)]
 enum Edge {
     Start,

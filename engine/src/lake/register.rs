@@ -1,7 +1,7 @@
 //! Registers a lake's raw tables with DataFusion and defines the typed input views.
 //!
 //! A raw table `raw_NAME` reads the files as they are (CSV as text). The typed view `NAME`
-//! casts each contract column to its type and fills defaults, so every later view sees the
+//! casts each contract column to its type and fills defaults, so every later view reads the
 //! contract's schema whatever the file format.
 
 use std::sync::Arc;

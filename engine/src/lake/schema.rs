@@ -1,6 +1,6 @@
 //! The input tables of the data contract: their columns, types and defaults.
 //!
-//! This is the one place that knows the contract's input schema. The loader builds the typed
+//! This is the one definition of the contract's input schema. The loader builds the typed
 //! views from it, and validation checks raw values against it.
 
 /// The type a contract column is cast to.

@@ -7,7 +7,7 @@ use arrow::record_batch::RecordBatch;
 use crate::error::{BillsheetError, Result};
 use crate::lake::schema::INPUT_TABLES;
 
-/// Where an input table's rows come from.
+/// The origin of an input table's rows.
 #[derive(Debug, Clone)]
 pub enum TableSource {
     /// One CSV file with a header row; every column is read as text and cast later.

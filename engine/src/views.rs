@@ -41,6 +41,10 @@ pub const BUILTIN_SQL: &[(&str, &str)] = &[
     ),
     ("09_revenue.sql", include_str!("../../sql/09_revenue.sql")),
     ("10_metrics.sql", include_str!("../../sql/10_metrics.sql")),
+    (
+        "11_receivables.sql",
+        include_str!("../../sql/11_receivables.sql"),
+    ),
 ];
 
 /// The output views of the data contract, which `billsheet run` writes.
@@ -55,6 +59,7 @@ pub const OUTPUT_VIEWS: &[&str] = &[
     "mrr_movements",
     "nrr",
     "cohorts",
+    "receivables",
     "usage_rejects",
     "billing_errors",
 ];

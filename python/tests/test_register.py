@@ -239,3 +239,34 @@ def test_rejected_register_keeps_workbook(workbook):
         workbook.table("prices").to_pandas()["unit_price"].tolist()
         == prices["unit_price"].tolist()
     )
+
+
+def dunning_stages(workbook) -> dict:
+    rows = workbook.sql(
+        "select invoice_id, dunning_stage from receivables where days_overdue > 0"
+    ).to_arrow()
+    return dict(zip(rows["invoice_id"].to_pylist(), rows["dunning_stage"].to_pylist()))
+
+
+def test_register_dunning_policy_changes_stages(workbook):
+    default = dunning_stages(workbook)
+    assert default, "the sample lake has overdue invoices"
+    assert set(default.values()) <= {
+        "reminder",
+        "second_reminder",
+        "final_notice",
+        "suspension",
+    }
+    policy = pd.DataFrame({"stage": ["call", "collections"], "days_overdue": [1, 100]})
+    workbook.register("dunning_policy", policy)
+    overdue = workbook.sql(
+        "select invoice_id, days_overdue from receivables where days_overdue > 0"
+    ).to_arrow()
+    expected = {
+        invoice: "collections" if days >= 100 else "call"
+        for invoice, days in zip(
+            overdue["invoice_id"].to_pylist(), overdue["days_overdue"].to_pylist()
+        )
+    }
+    assert "collections" in expected.values()
+    assert dunning_stages(workbook) == expected

@@ -27,20 +27,6 @@ OUTPUT_VIEWS = [
     "usage_rejects",
     "billing_errors",
 ]
-# NOTE: the engine has no receivables view yet. Remove the mark when it has one.
-MISSING_VIEWS = {"receivables"}
-
-
-def output_view_params():
-    for view in OUTPUT_VIEWS:
-        marks = []
-        if view in MISSING_VIEWS:
-            marks = [
-                pytest.mark.xfail(
-                    strict=True, reason=f"the engine has no {view} view yet"
-                )
-            ]
-        yield pytest.param(view, marks=marks, id=view)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +35,7 @@ def run_output(sample_workbook, tmp_path_factory):
     return out, sample_workbook.run(out=out)
 
 
-@pytest.mark.parametrize("view", list(output_view_params()))
+@pytest.mark.parametrize("view", OUTPUT_VIEWS)
 def test_run_writes_view(run_output, view):
     out, manifest = run_output
     written = {table["name"]: table for table in manifest["tables"]}

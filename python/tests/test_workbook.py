@@ -115,20 +115,6 @@ OUTPUT_VIEW_COLUMNS = {
     ],
     "billing_errors": ["contract_id", "reason"],
 }
-# NOTE: the engine has no receivables view yet. Remove the mark when it has one.
-MISSING_VIEWS = {"receivables"}
-
-
-def output_view_params():
-    for view in OUTPUT_VIEW_COLUMNS:
-        marks = []
-        if view in MISSING_VIEWS:
-            marks = [
-                pytest.mark.xfail(
-                    strict=True, reason=f"the engine has no {view} view yet"
-                )
-            ]
-        yield pytest.param(view, marks=marks, id=view)
 
 
 def test_open_accepts_date_and_iso_text(sample_workbook, sample_lake):
@@ -169,7 +155,7 @@ def test_open_rejects_as_of_number(sample_lake):
         billsheet.open(sample_lake, as_of=20260630)
 
 
-@pytest.mark.parametrize("view", list(output_view_params()))
+@pytest.mark.parametrize("view", OUTPUT_VIEW_COLUMNS)
 def test_output_view_has_key_columns(sample_workbook, view):
     result = sample_workbook.table(view)
     for column in OUTPUT_VIEW_COLUMNS[view]:

@@ -233,6 +233,15 @@ pub const PAYMENTS: TableSpec = TableSpec {
     ],
 };
 
+/// The dunning policy: an invoice reaches `stage` once it is `days_overdue` days overdue.
+/// Not part of the data contract's tables; without it a default policy applies (see
+/// `sql/11_receivables.sql`).
+pub const DUNNING_POLICY: TableSpec = TableSpec {
+    name: "dunning_policy",
+    required: false,
+    columns: &[req("stage", Text), req("days_overdue", Int)],
+};
+
 /// Every input table, in the order they are loaded and validated.
 pub const INPUT_TABLES: &[TableSpec] = &[
     CUSTOMERS,
@@ -243,6 +252,7 @@ pub const INPUT_TABLES: &[TableSpec] = &[
     USAGE,
     FX_RATES,
     PAYMENTS,
+    DUNNING_POLICY,
 ];
 
 /// Returns the input table named `name`.

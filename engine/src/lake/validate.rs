@@ -395,6 +395,16 @@ impl TableChecker {
             "payments" => {
                 one_of("status", &["succeeded", "failed"], &mut found);
             }
+            "dunning_policy" => {
+                if let Some(days) = row.int("days_overdue").filter(|d| *d < 1) {
+                    found.push((
+                        "days_overdue",
+                        days.to_string(),
+                        "must be at least 1 (a stage starts once an invoice is overdue)"
+                            .into(),
+                    ));
+                }
+            }
             _ => {}
         }
         found

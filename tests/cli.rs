@@ -129,6 +129,8 @@ fn run_writes_views_and_balanced_manifest() {
         "invoices",
         "invoice_lines",
         "rated_usage",
+        "receivables",
+        "revenue_waterfall_pivot",
         "usage_rejects",
         "billing_errors",
     ] {
@@ -172,6 +174,70 @@ fn run_writes_views_and_balanced_manifest() {
         .filter(|e| e.file_name().to_string_lossy().contains("partial"))
         .collect();
     assert!(leftovers.is_empty(), "staging folders left behind");
+}
+
+#[test]
+fn sql_pivots_the_waterfall_on_revenue_months() {
+    let lake = TempLake::basic();
+    lake.write(
+        "prices.csv",
+        "rate_card_id,charge_id,charge_type,pricing_model,flat_fee,interval,timing,currency\n\
+         RC,platform,recurring,flat,1200,year,advance,USD\n",
+    );
+    lake.write(
+        "contract_items.csv",
+        "contract_id,charge_id,quantity,effective_from\nK1,platform,1,2026-01-01\n",
+    );
+    let path = lake.path().to_str().unwrap();
+    let query = "select * from revenue_waterfall";
+    let output = billsheet(&[
+        "sql",
+        "--lake",
+        path,
+        "--as-of",
+        "2026-01-15",
+        "--format",
+        "csv",
+        "--pivot",
+        "month:amount",
+        query,
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let months: Vec<String> = (1..=12).map(|m| format!("2026-{m:02}-01")).collect();
+    assert_eq!(header[..2], ["invoice_month", "currency"]);
+    assert_eq!(header[2..14], months);
+    assert_eq!(header[14], "total");
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(row[..2], ["2026-01-01", "USD"]);
+    // January holds 31 of the year's 365 days of the fee, rounded to the cent.
+    assert_eq!(row[2], "101.9200");
+    let cents: i64 = row[2..14]
+        .iter()
+        .map(|cell| cell.replace('.', "").parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(cents, 12_000_000);
+    assert_eq!(row[14], "1200.0000");
+    assert_eq!(lines.next(), None);
+
+    let missing = billsheet(&[
+        "sql",
+        "--lake",
+        path,
+        "--as-of",
+        "2026-01-15",
+        "--pivot",
+        "period:amount",
+        query,
+    ]);
+    assert!(!missing.status.success());
+    assert!(
+        stderr(&missing).contains("the result has no column 'period'"),
+        "{}",
+        stderr(&missing)
+    );
 }
 
 #[test]

@@ -13,6 +13,7 @@ pub mod functions;
 pub mod generate;
 pub mod lake;
 pub mod money;
+pub mod pivot;
 pub mod rating;
 pub mod run;
 pub mod views;

@@ -39,6 +39,7 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             output,
             reporting_currency,
             memory_limit,
+            pivot,
             query,
         } => {
             let options = OpenOptions {
@@ -49,10 +50,18 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             let workbook = Workbook::open(&lake, options).await?;
             match query {
                 Some(query) => {
-                    let frame = workbook.sql(&query).await?;
+                    let mut frame = workbook.sql(&query).await?;
+                    if let Some(spec) = &pivot {
+                        frame = billsheet::pivot::pivot(frame, spec).await?;
+                    }
                     let schema = frame.schema().inner().clone();
                     let batches = frame.collect().await?;
                     write_result(&batches, schema, format, output.as_deref())?;
+                }
+                None if pivot.is_some() => {
+                    anyhow::bail!(
+                        "--pivot needs a query; the interactive shell does not pivot"
+                    )
                 }
                 None => run_shell(&workbook).await?,
             }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Decimal128Type, Int64Type};
+use datafusion::dataframe::DataFrame;
 use futures::StreamExt;
 use parquet::arrow::ArrowWriter;
 use serde::Serialize;
@@ -15,8 +16,12 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{BillsheetError, Result};
 use crate::money::decimal::from_i128;
+use crate::pivot::{pivot, PivotSpec};
 use crate::views::OUTPUT_VIEWS;
 use crate::workbook::Workbook;
+
+/// File of the pivoted revenue waterfall in a run's output folder.
+pub const WATERFALL_PIVOT_FILE: &str = "revenue_waterfall_pivot.parquet";
 
 /// The record of a run: what it wrote and checked, saved as `manifest.json` beside the views.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -105,13 +110,26 @@ async fn write_all(workbook: &Workbook, staging: &Path) -> Result<RunManifest> {
     let mut tables = Vec::new();
     for view in OUTPUT_VIEWS {
         let file = staging.join(format!("{view}.parquet"));
-        let rows = write_view(workbook, view, &file).await?;
+        let rows = write_frame(workbook.table(view).await?, &file).await?;
         tables.push(TableSummary {
             name: view.to_string(),
             rows,
             file: format!("{view}.parquet"),
         });
     }
+    // The waterfall as finance reads it: one row per invoice month and currency, revenue
+    // months as columns.
+    let spec = PivotSpec {
+        column: "month".into(),
+        value: "amount".into(),
+    };
+    let waterfall = pivot(workbook.table("revenue_waterfall").await?, &spec).await?;
+    let rows = write_frame(waterfall, &staging.join(WATERFALL_PIVOT_FILE)).await?;
+    tables.push(TableSummary {
+        name: "revenue_waterfall_pivot".into(),
+        rows,
+        file: WATERFALL_PIVOT_FILE.into(),
+    });
     let usage = usage_accounting(workbook).await?;
     if !usage.balanced {
         return Err(BillsheetError::Internal(format!(
@@ -137,9 +155,8 @@ async fn write_all(workbook: &Workbook, staging: &Path) -> Result<RunManifest> {
     Ok(manifest)
 }
 
-/// Streams one view into a Parquet file and returns its row count.
-async fn write_view(workbook: &Workbook, view: &str, file: &Path) -> Result<u64> {
-    let frame = workbook.table(view).await?;
+/// Streams a result into a Parquet file and returns its row count.
+async fn write_frame(frame: DataFrame, file: &Path) -> Result<u64> {
     let schema = frame.schema().inner().clone();
     let mut stream = frame.execute_stream().await?;
     let mut writer = ArrowWriter::try_new(File::create(file)?, schema, None)?;

@@ -52,6 +52,10 @@ pub enum Command {
         reporting_currency: String,
         #[arg(long, value_parser = parse_bytes)]
         memory_limit: Option<usize>,
+        /// Pivot the result: COLUMN:VALUE makes each distinct value of COLUMN a column
+        /// holding the sum of VALUE, e.g. `month:amount` on revenue_waterfall.
+        #[arg(long, value_name = "COLUMN:VALUE")]
+        pivot: Option<crate::pivot::PivotSpec>,
         /// The query; without it, an interactive shell starts.
         query: Option<String>,
     },

@@ -1,0 +1,115 @@
+//! Pivoting a result the way a spreadsheet shows it: the distinct values of one column
+//! become columns, each holding the sum of a value column. The revenue waterfall, pivoted
+//! on its revenue month, is the layout finance teams read.
+
+use datafusion::common::ScalarValue;
+use datafusion::dataframe::DataFrame;
+use datafusion::functions_aggregate::expr_fn::sum;
+use datafusion::logical_expr::{lit, when, Expr};
+use datafusion::prelude::ident;
+
+use crate::error::{BillsheetError, Result};
+
+/// Name of the column that holds each row's sum over all pivoted columns.
+pub const TOTAL_COLUMN: &str = "total";
+
+/// A pivot request: spread `column`'s values into columns holding sums of `value`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PivotSpec {
+    pub column: String,
+    pub value: String,
+}
+
+impl std::str::FromStr for PivotSpec {
+    type Err = String;
+
+    /// Parses `COLUMN:VALUE`, e.g. `month:amount`.
+    fn from_str(text: &str) -> std::result::Result<Self, Self::Err> {
+        match text.split_once(':') {
+            Some((column, value)) if !column.is_empty() && !value.is_empty() => {
+                Ok(PivotSpec {
+                    column: column.to_string(),
+                    value: value.to_string(),
+                })
+            }
+            _ => Err(format!(
+                "invalid pivot '{text}': expected COLUMN:VALUE, e.g. month:amount"
+            )),
+        }
+    }
+}
+
+/// Pivots `frame` on `spec`: one row per combination of the other columns (sorted), one
+/// column per distinct value of `spec.column` (sorted, named by the value's text, empty
+/// cells where nothing falls), and a last column `total`.
+///
+/// # Errors
+/// Fails when either column is missing from the frame, or when another column is
+/// already named like a pivoted value or `total`.
+pub async fn pivot(frame: DataFrame, spec: &PivotSpec) -> Result<DataFrame> {
+    let names: Vec<String> = frame
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    for wanted in [&spec.column, &spec.value] {
+        if !names.contains(wanted) {
+            return Err(BillsheetError::Request(format!(
+                "cannot pivot: the result has no column '{wanted}' (columns: {})",
+                names.join(", ")
+            )));
+        }
+    }
+    let keys: Vec<String> = names
+        .iter()
+        .filter(|n| **n != spec.column && **n != spec.value)
+        .cloned()
+        .collect();
+
+    let values = distinct_values(frame.clone(), &spec.column).await?;
+    let mut aggregates = Vec::with_capacity(values.len() + 1);
+    for value in &values {
+        let label = if value.is_null() {
+            "null".to_string()
+        } else {
+            value.to_string()
+        };
+        if keys.contains(&label) || label == TOTAL_COLUMN {
+            return Err(BillsheetError::Request(format!(
+                "cannot pivot: the value '{label}' of '{}' would name a column twice",
+                spec.column
+            )));
+        }
+        let matches = if value.is_null() {
+            ident(&spec.column).is_null()
+        } else {
+            ident(&spec.column).eq(lit(value.clone()))
+        };
+        let cell = when(matches, ident(&spec.value)).end()?;
+        aggregates.push(sum(cell).alias(label));
+    }
+    aggregates.push(sum(ident(&spec.value)).alias(TOTAL_COLUMN));
+
+    let group: Vec<Expr> = keys.iter().map(ident).collect();
+    let order = keys.iter().map(|k| ident(k).sort(true, false)).collect();
+    Ok(frame.aggregate(group, aggregates)?.sort(order)?)
+}
+
+/// Returns the distinct values of `column`, sorted with nulls last.
+async fn distinct_values(frame: DataFrame, column: &str) -> Result<Vec<ScalarValue>> {
+    let batches = frame
+        .select(vec![ident(column)])?
+        .distinct()?
+        .sort(vec![ident(column).sort(true, false)])?
+        .collect()
+        .await?;
+    let mut values = Vec::new();
+    for batch in batches {
+        let array = batch.column(0);
+        for row in 0..batch.num_rows() {
+            values.push(ScalarValue::try_from_array(array, row)?);
+        }
+    }
+    Ok(values)
+}

@@ -5,7 +5,8 @@ a billsheet view. Every purchase is a usage event billed at 1.00 USD per dollar,
 usage revenue is recognized in the month of the usage. So a customer's MRR for a
 month is the sum of that month's dollar values, and a month without purchases has an
 MRR of zero. A cohort is the first month in which a customer's MRR is above zero.
-Months are followed from the cohort month through the month of the as-of date.
+Months are followed from the cohort month through the last month that has ended by the
+end of the as-of day.
 
 Money compares exactly as decimal.Decimal, parsed from the log's text. The two ratio
 columns are float64 in billsheet, and neither the data contract nor docs/model.md
@@ -67,6 +68,11 @@ def months_between(start, end):
     return (end.year - start.year) * 12 + end.month - start.month
 
 
+def last_ended_month(as_of):
+    """Return the last month that has ended by the end of the day `as_of`."""
+    return pd.Period(as_of + datetime.timedelta(days=1), freq="M") - 1
+
+
 def compute_expected_cohorts(log_path, as_of):
     """Compute the cohorts from the purchase log with pandas, without billsheet.
 
@@ -99,11 +105,7 @@ def compute_expected_cohorts(log_path, as_of):
     )
     cohort_sizes = cohort_months.value_counts()
 
-    # NOTE: billsheet's metric months include the month in progress. With as_of
-    # 1998-07-01 that is July 1998, one day without purchases, so every cohort's last
-    # row shows zero retention. The data contract does not say whether that month
-    # belongs in the metrics.
-    last_month = pd.Period(as_of, freq="M")
+    last_month = last_ended_month(as_of)
     rows = {}
     for cohort_month, customers in cohort_sizes.items():
         starting_mrr = retained.loc[(cohort_month, 0), "mrr"]
@@ -197,7 +199,8 @@ def test_cohorts_rows_match(actual_cohorts, expected_cohorts):
 @pytest.mark.parametrize("cohort_month", FIRST_QUARTER_COHORTS, ids=str)
 def test_first_quarter_cohort_followed(actual_cohorts, cohort_month):
     months_since = sorted(k for month, k in actual_cohorts if month == cohort_month)
-    assert months_since == list(range(months_between(cohort_month, AS_OF) + 1))
+    last_month = last_ended_month(AS_OF).start_time.date()
+    assert months_since == list(range(months_between(cohort_month, last_month) + 1))
 
 
 @pytest.mark.parametrize("name", ["customers", "customers_retained", "mrr"])

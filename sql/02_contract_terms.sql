@@ -5,10 +5,9 @@ select k.contract_id, k.customer_id, k.rate_card_id, k.start_date, k.end_date,
        k.grace_days, c.currency as invoice_currency, c.timezone, c.tax_rate,
        c.net_terms_days,
        -- Periods are generated up to the as-of date: none later can be due.
-       least(coalesce(k.end_date, add_days(r.as_of, 1)), add_days(r.as_of, 1)) as horizon
+       least(coalesce(k.end_date, add_days(as_of_date(), 1)), add_days(as_of_date(), 1)) as horizon
 from contracts k
-join customers c on c.customer_id = k.customer_id
-cross join billing_parameters r;
+join customers c on c.customer_id = k.customer_id;
 
 -- item_facts: contract_items cut to the contract's dates, with the local day on which
 -- each row became known (null: always known).
@@ -19,5 +18,4 @@ select i.contract_id, i.charge_id, coalesce(i.quantity, 1) as quantity,
        local_date(i.recorded_at, t.timezone) as known_day
 from contract_items i
 join contract_terms t on t.contract_id = i.contract_id
-cross join billing_parameters r
-where (i.recorded_at is null or local_date(i.recorded_at, t.timezone) <= r.as_of);
+where (i.recorded_at is null or local_date(i.recorded_at, t.timezone) <= as_of_date());

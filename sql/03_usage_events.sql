@@ -1,25 +1,72 @@
--- usage_contents: each distinct content delivered under an event_id, with its number of
--- deliveries and when it was first received (null: on time).
-create view usage_contents as
-select event_id, customer_id, meter, ts, quantity, dimension,
-       count(*) as deliveries,
+-- Deduplication. An event_id may be delivered several times. Identical deliveries count
+-- once; when the contents differ, the first received counts and contents received at the
+-- same time are ordered by their values. Most events arrive with one content, so one hash
+-- aggregation by event_id settles them, and only the few events with several contents
+-- go through a ranking window.
+-- NOTE: the data contract breaks ties between contents received at the same time by file
+-- name and row order. The scan does not expose them, so ordering by value keeps the choice
+-- deterministic.
+
+-- usage_event_summary: valid deliveries per event_id. When single_content is true, the
+-- min columns are the event's one content. received_at is null when any delivery was on
+-- time (had no received_at).
+create view usage_event_summary as
+select event_id, count(*) as deliveries,
+       min(customer_id) as customer_id, min(meter) as meter, min(ts) as ts,
+       min(quantity) as quantity, min(dimension) as dimension,
        case when count(received_at) < count(*) then null else min(received_at) end
-         as received_at
+         as received_at,
+       max(customer_id) = min(customer_id) and max(meter) = min(meter)
+         and max(ts) = min(ts) and max(quantity) = min(quantity)
+         and (count(dimension) = 0
+              or (count(dimension) = count(*) and max(dimension) = min(dimension)))
+         as single_content
 from usage
 where invalid_reason is null
-group by event_id, customer_id, meter, ts, quantity, dimension;
+group by event_id;
 
--- usage_ranked: the contents of an event in the order they count. The first received
--- counts; contents received at the same time are ordered by their values.
--- NOTE: the data contract breaks such ties by file name and row order, which the scan
--- does not expose; ordering by value keeps the choice deterministic.
-create view usage_ranked as
+-- usage_multi_content_events: the event_ids delivered with more than one content.
+create view usage_multi_content_events as
+select event_id from usage_event_summary where not single_content;
+
+-- usage_contents: each distinct content of the events with several contents, with its
+-- number of deliveries, when it was first received (null: on time) and its rank.
+create view usage_contents as
 select c.*,
+       count(*) over (partition by event_id) as contents,
        row_number() over (
          partition by event_id
          order by received_at nulls first, customer_id, meter, ts, quantity, dimension
        ) as content_rank
-from usage_contents c;
+from (
+  select event_id, customer_id, meter, ts, quantity, dimension,
+         count(*) as deliveries,
+         case when count(received_at) < count(*) then null else min(received_at) end
+           as received_at
+  from usage
+  where invalid_reason is null
+    and event_id in (select event_id from usage_multi_content_events)
+  group by event_id, customer_id, meter, ts, quantity, dimension
+) c;
+
+-- usage_counted: per event_id, the content that counts and how many distinct contents
+-- were delivered.
+create view usage_counted as
+select event_id, cast(1 as bigint) as contents, customer_id, meter, ts, quantity,
+       dimension, received_at, deliveries
+from usage_event_summary
+where single_content
+union all
+select event_id, contents, customer_id, meter, ts, quantity, dimension, received_at,
+       deliveries
+from usage_contents
+where content_rank = 1;
+
+-- usage_conflicts: the contents of an event other than the one that counts.
+create view usage_conflicts as
+select event_id, customer_id, meter, ts, quantity, dimension, deliveries, received_at
+from usage_contents
+where content_rank > 1;
 
 -- usage_events: one row per counted event, placed on its customer's local day and on
 -- the local day billing learned of it.
@@ -28,9 +75,8 @@ select r.event_id, r.customer_id, r.meter, r.ts, r.quantity, r.dimension, r.rece
        r.deliveries,
        local_date(r.ts, c.timezone) as local_day,
        local_date(coalesce(r.received_at, r.ts), c.timezone) as known_day
-from usage_ranked r
-join customers c on c.customer_id = r.customer_id
-where r.content_rank = 1;
+from usage_counted r
+join customers c on c.customer_id = r.customer_id;
 
 -- usage_daily: counted events summed per customer, meter, dimension and local day, for
 -- what is known by the end of the as-of day. Every meter aggregation can be finished
@@ -43,8 +89,7 @@ select e.customer_id, e.meter, e.dimension, e.local_day, e.known_day,
        last_value(e.quantity order by e.ts, e.event_id) as quantity_latest,
        max(e.ts) as latest_ts
 from usage_events e
-cross join billing_parameters r
-where e.known_day <= r.as_of
+where e.known_day <= as_of_date()
 group by e.customer_id, e.meter, e.dimension, e.local_day, e.known_day;
 
 -- usage_matches: the contract and charges that take each daily sum: the customer's
@@ -72,17 +117,33 @@ candidates as (
   left join dimension_charges x
     on x.contract_id = u.contract_id and x.meter = d.meter and x.dimension = d.dimension
   where u.dimension = d.dimension or (u.dimension is null and x.contract_id is null)
-)
-select *
-from (
-  select c.*,
-         rank() over (
-           partition by customer_id, meter, dimension, local_day, known_day
-           order by start_date desc, contract_id
-         ) as contract_rank
+),
+-- The ranking runs as two aggregations: the latest start_date per daily sum, then the
+-- smallest contract_id among the contracts with it. The winning contract keeps all its
+-- candidate charges.
+best_start as (
+  select customer_id, meter, dimension, local_day, known_day, max(start_date) as start_date
+  from candidates
+  group by customer_id, meter, dimension, local_day, known_day
+),
+winners as (
+  select c.customer_id, c.meter, c.dimension, c.local_day, c.known_day,
+         min(c.contract_id) as contract_id
   from candidates c
+  join best_start b
+    on b.customer_id = c.customer_id and b.meter = c.meter
+   and (b.dimension is not distinct from c.dimension)
+   and b.local_day = c.local_day and b.known_day = c.known_day
+   and b.start_date = c.start_date
+  group by c.customer_id, c.meter, c.dimension, c.local_day, c.known_day
 )
-where contract_rank = 1;
+select c.*
+from candidates c
+join winners w
+  on w.customer_id = c.customer_id and w.meter = c.meter
+ and (w.dimension is not distinct from c.dimension)
+ and w.local_day = c.local_day and w.known_day = c.known_day
+ and w.contract_id = c.contract_id;
 
 -- usage_facts: daily sums placed on their contract, charge and billing period.
 create view usage_facts as

@@ -115,26 +115,46 @@ join charge_periods p
   on p.contract_id = b.contract_id and p.charge_id = b.charge_id
  and p.period_start = b.period_start and p.line_type = 'usage'
 union
-select p.contract_id, p.charge_id, p.period_start, r.as_of as billing_date
+select p.contract_id, p.charge_id, p.period_start, as_of_date() as billing_date
 from charge_periods p
-cross join billing_parameters r
 where p.line_type = 'usage';
 
+-- usage_quantities: each usage period's quantity by its meter's aggregation, as known on
+-- each billing date. sum, count and max finish the daily sums with plain aggregates.
+-- unique_count and latest need a distinct count and an ordered aggregate, which are slower,
+-- so they run in aggregations of their own over their meters' rows only.
 create view usage_quantities as
-select b.contract_id, b.charge_id, b.period_start, b.billing_date,
-       case min(coalesce(m.aggregation, 'sum'))
-         when 'count' then cast(sum(f.event_count) as decimal(38, 9))
-         when 'max' then max(f.quantity_max)
-         when 'unique_count' then cast(count(distinct f.dimension) as decimal(38, 9))
-         when 'latest' then last_value(f.quantity_latest order by f.latest_ts)
-         else sum(f.quantity_sum)
+with facts as (
+  select b.contract_id, b.charge_id, b.period_start, b.billing_date,
+         coalesce(m.aggregation, 'sum') as aggregation, f.event_count, f.quantity_sum,
+         f.quantity_max, f.dimension, f.quantity_latest, f.latest_ts
+  from usage_quantity_points b
+  join usage_facts f
+    on f.contract_id = b.contract_id and f.charge_id = b.charge_id
+   and f.period_start = b.period_start and f.known_day <= b.billing_date
+  left join meters m on m.meter = f.meter
+)
+select contract_id, charge_id, period_start, billing_date,
+       case aggregation
+         when 'count' then cast(sum(event_count) as decimal(38, 9))
+         when 'max' then max(quantity_max)
+         else sum(quantity_sum)
        end as quantity
-from usage_quantity_points b
-join usage_facts f
-  on f.contract_id = b.contract_id and f.charge_id = b.charge_id
- and f.period_start = b.period_start and f.known_day <= b.billing_date
-left join meters m on m.meter = f.meter
-group by b.contract_id, b.charge_id, b.period_start, b.billing_date;
+from facts
+where aggregation not in ('unique_count', 'latest')
+group by contract_id, charge_id, period_start, billing_date, aggregation
+union all
+select contract_id, charge_id, period_start, billing_date,
+       cast(count(distinct dimension) as decimal(38, 9)) as quantity
+from facts
+where aggregation = 'unique_count'
+group by contract_id, charge_id, period_start, billing_date
+union all
+select contract_id, charge_id, period_start, billing_date,
+       last_value(quantity_latest order by latest_ts) as quantity
+from facts
+where aggregation = 'latest'
+group by contract_id, charge_id, period_start, billing_date;
 
 create view period_costs as
 select contract_id, charge_id, period_start, billing_date, cost, quantity

@@ -27,8 +27,8 @@ with reasons as (
   select distinct a.contract_id,
          'no price of charge ' || a.charge_id || ' is effective on '
            || cast(a.period_start as varchar) as reason
-  from period_amounts a cross join billing_parameters r
-  where a.price_missing and a.billing_date <= r.as_of
+  from period_amounts a
+  where a.price_missing and a.billing_date <= as_of_date()
   union all
   select distinct a.contract_id,
          'no exchange rate from ' || p.price_currency || ' to ' || p.invoice_currency
@@ -37,8 +37,7 @@ with reasons as (
   join charge_periods p
     on p.contract_id = a.contract_id and p.charge_id = a.charge_id
    and p.period_start = a.period_start
-  cross join billing_parameters r
-  where a.rate_missing and not a.price_missing and a.billing_date <= r.as_of
+  where a.rate_missing and not a.price_missing and a.billing_date <= as_of_date()
 )
 select contract_id, string_agg(reason, '; ' order by reason) as reason
 from (select distinct contract_id, reason from reasons)
@@ -53,16 +52,14 @@ select a.contract_id, a.customer_id, a.billing_date as invoice_date,
          as proration,
        a.billed_amount as amount, a.invoice_currency as currency, a.description
 from period_amounts a
-cross join billing_parameters r
-where a.billing_date <= r.as_of
+where a.billing_date <= as_of_date()
   and not (a.billed_amount = 0 and a.billed_quantity = 0)
 union all
 select l.contract_id, l.customer_id, l.invoice_date, l.line_type, l.charge_id,
        l.period_start, l.period_end, l.quantity, l.proration, l.amount, l.currency,
        l.description
 from commitment_lines l
-cross join billing_parameters r
-where l.invoice_date <= r.as_of;
+where l.invoice_date <= as_of_date();
 
 -- invoice_lines: one line per charge, period and line type, plus one discount line per
 -- invoice of a contract with discount_pct: minus the discount of the other lines' sum,

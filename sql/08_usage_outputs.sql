@@ -7,14 +7,13 @@ select p.contract_id, p.charge_id, p.meter, p.period_start, p.period_end, q.quan
                     1, x.fx_multiplier, x.fx_divisor, p.invoice_currency) as amount,
        p.invoice_currency as currency
 from usage_quantities q
-cross join billing_parameters r
 join charge_periods p
   on p.contract_id = q.contract_id and p.charge_id = q.charge_id
  and p.period_start = q.period_start and p.line_type = 'usage'
 left join period_fx x
   on x.contract_id = q.contract_id and x.charge_id = q.charge_id
  and x.period_start = q.period_start
-where q.billing_date = r.as_of;
+where q.billing_date = as_of_date();
 
 -- usage_rejects: every usage delivery that is not billed, with the reason: values that do
 -- not fit, a conflicting redelivery, an unknown customer or no contract pricing the meter.
@@ -29,14 +28,12 @@ select event_id,
        'conflicting delivery of event ' || event_id
          || ': differs from the delivery that counts' as reason,
        customer_id, meter, ts, quantity, dimension, received_at, deliveries
-from usage_ranked
-where content_rank > 1
+from usage_conflicts
 union all
 select r.event_id, 'unknown customer ' || r.customer_id as reason, r.customer_id, r.meter,
        r.ts, r.quantity, r.dimension, r.received_at, r.deliveries
-from usage_ranked r
-where r.content_rank = 1
-  and not exists (select 1 from customers c where c.customer_id = r.customer_id)
+from usage_counted r
+where not exists (select 1 from customers c where c.customer_id = r.customer_id)
 union all
 select e.event_id,
        'no contract of customer ' || e.customer_id || ' prices meter ' || e.meter
@@ -44,8 +41,7 @@ select e.event_id,
          || cast(e.local_day as varchar) as reason,
        e.customer_id, e.meter, e.ts, e.quantity, e.dimension, e.received_at, e.deliveries
 from usage_events e
-cross join billing_parameters r
-where e.known_day <= r.as_of
+where e.known_day <= as_of_date()
   and not exists (
     select 1 from usage_matches m
     where m.customer_id = e.customer_id and m.meter = e.meter
@@ -60,11 +56,10 @@ with billed as (
   select f.customer_id, f.meter, f.dimension, f.local_day, f.known_day,
          max(f.event_count) as events
   from usage_facts f
-  cross join billing_parameters r
   join billing_points b
     on b.contract_id = f.contract_id and b.charge_id = f.charge_id
    and b.period_start = f.period_start
-   and b.billing_date >= f.known_day and b.billing_date <= r.as_of
+   and b.billing_date >= f.known_day and b.billing_date <= as_of_date()
   group by f.customer_id, f.meter, f.dimension, f.local_day, f.known_day
 ),
 no_contract as (

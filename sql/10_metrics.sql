@@ -1,4 +1,4 @@
--- SaaS metrics in the reporting currency (billing_parameters.reporting_currency), each
+-- SaaS metrics in the reporting currency (the function reporting_currency()), each
 -- month converted at the latest rate on or before the month's last day.
 --   mrr: recurring charges active on the month's last day, net of discount and normalized
 --     to one month (a yearly fee counts 1/12), plus usage revenue recognized in the month.
@@ -12,9 +12,8 @@
 create view metric_months as
 select c.month_start as month, add_days(c.month_end, -1) as last_day
 from calendar_months c
-cross join billing_parameters r
 where c.month_start >= (select cast(date_trunc('month', min(start_date)) as date) from contracts)
-  and c.month_end <= add_days(r.as_of, 1);
+  and c.month_end <= add_days(as_of_date(), 1);
 
 -- reporting_fx: how to convert each currency into the reporting currency in each month.
 create view reporting_fx as
@@ -27,23 +26,21 @@ latest as (
   select m.month, c.currency, max(q.date) as rate_date
   from metric_months m
   cross join currencies c
-  cross join billing_parameters r
   join fx_quotes q
-    on q.from_currency = c.currency and q.to_currency = r.reporting_currency
+    on q.from_currency = c.currency and q.to_currency = reporting_currency()
    and q.date <= m.last_day
   group by m.month, c.currency
 )
 select m.month, c.currency,
-       case when c.currency = r.reporting_currency then cast(1 as decimal(38, 12))
+       case when c.currency = reporting_currency() then cast(1 as decimal(38, 12))
             else q.multiplier end as fx_multiplier,
-       case when c.currency = r.reporting_currency then cast(1 as decimal(38, 12))
+       case when c.currency = reporting_currency() then cast(1 as decimal(38, 12))
             else q.divisor end as fx_divisor
 from metric_months m
 cross join currencies c
-cross join billing_parameters r
 left join latest l on l.month = m.month and l.currency = c.currency
 left join fx_quotes q
-  on q.from_currency = c.currency and q.to_currency = r.reporting_currency
+  on q.from_currency = c.currency and q.to_currency = reporting_currency()
  and q.date = l.rate_date;
 
 create view recurring_mrr as
@@ -64,9 +61,8 @@ select a.customer_id, a.month,
                                 p.flat_fees, p.package_size),
                      1 - a.discount_pct,
                      case p."interval" when 'year' then 12 when 'quarter' then 3 else 1 end),
-             1, x.fx_multiplier, x.fx_divisor, r.reporting_currency)) as recurring_mrr
+             1, x.fx_multiplier, x.fx_divisor, reporting_currency())) as recurring_mrr
 from active a
-cross join billing_parameters r
 join price_book p
   on p.contract_id = a.contract_id and p.charge_id = a.charge_id
  and p.charge_type = 'recurring'
@@ -77,12 +73,11 @@ group by a.customer_id, a.month;
 
 create view usage_mrr as
 select s.customer_id, s.month,
-       sum(money_amount(s.amount, 1, x.fx_multiplier, x.fx_divisor, r.reporting_currency))
+       sum(money_amount(s.amount, 1, x.fx_multiplier, x.fx_divisor, reporting_currency()))
          as usage_mrr
 from revenue_schedule s
 join invoice_lines l on l.invoice_id = s.invoice_id and l.line_no = s.line_no
 join charges ch on ch.contract_id = l.contract_id and ch.charge_id = l.charge_id
-cross join billing_parameters r
 join reporting_fx x on x.month = s.month and x.currency = s.currency
 where ch.charge_type = 'usage' and l.line_type in ('usage', 'adjustment')
 group by s.customer_id, s.month;

@@ -21,8 +21,7 @@ select p.invoice_id, sum(p.amount) as paid, count(*) as payments
 from payments p
 join invoices i on i.invoice_id = p.invoice_id
 join customers c on c.customer_id = i.customer_id
-cross join billing_parameters r
-where p.status = 'succeeded' and local_date(p.paid_at, c.timezone) <= r.as_of
+where p.status = 'succeeded' and local_date(p.paid_at, c.timezone) <= as_of_date()
 group by p.invoice_id;
 
 -- unapplied_payments: succeeded payments made by the as-of day that name no issued
@@ -31,9 +30,8 @@ create view unapplied_payments as
 select p.payment_id, p.invoice_id, p.paid_at, p.amount, p.status,
        'no invoice with this invoice_id is issued by the as-of date' as reason
 from payments p
-cross join billing_parameters r
 where p.status = 'succeeded'
-  and cast(p.paid_at as date) <= r.as_of
+  and cast(p.paid_at as date) <= as_of_date()
   and p.invoice_id not in (select invoice_id from invoices);
 
 create view receivables as
@@ -41,10 +39,9 @@ with owed as (
   select i.invoice_id, i.customer_id, i.contract_id, i.invoice_date, i.due_date,
          i.currency, i.total,
          round_money(coalesce(p.paid, cast(0 as decimal(38, 12))), i.currency) as paid,
-         r.as_of
+         as_of_date() as as_of
   from invoices i
   left join payment_totals p on p.invoice_id = i.invoice_id
-  cross join billing_parameters r
 ),
 aged as (
   select o.*, o.total - o.paid as balance,

@@ -68,7 +68,13 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Functions => {
-            for (_, doc) in billsheet::functions::all_functions() {
+            let defaults = OpenOptions::new(chrono::NaiveDate::default());
+            let parameters = billsheet::functions::parameter_functions(
+                defaults.as_of,
+                &defaults.reporting_currency,
+            );
+            let functions = billsheet::functions::all_functions().into_iter();
+            for (_, doc) in functions.chain(parameters) {
                 println!(
                     "{}\n    {}\n    example: {}\n",
                     doc.signature, doc.description, doc.example

@@ -66,7 +66,13 @@ pub const OUTPUT_VIEWS: &[&str] = &[
 
 /// Built-in views that stay plain views, inlined where used: they pass every usage event
 /// through, so keeping their rows would hold the whole usage table in memory.
-const STREAMED_VIEWS: &[&str] = &["usage_contents", "usage_ranked", "usage_events"];
+const STREAMED_VIEWS: &[&str] = &[
+    "usage_event_summary",
+    "usage_contents",
+    "usage_counted",
+    "usage_conflicts",
+    "usage_events",
+];
 
 /// Splits SQL text into statements at semicolons outside quotes and comments.
 pub fn split_statements(text: &str) -> Vec<String> {

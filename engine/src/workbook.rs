@@ -82,13 +82,21 @@ impl Workbook {
             self.ctx.deregister_table(name.as_str())?;
         }
         lake::register_inputs(&self.ctx, &self.sources).await?;
-        let currency = self.options.reporting_currency.replace('\'', "''");
-        let parameters = format!(
-            "create view billing_parameters as select date '{}' as as_of, '{currency}' as \
-             reporting_currency",
-            self.options.as_of
+        let parameters = functions::parameter_functions(
+            self.options.as_of,
+            &self.options.reporting_currency,
         );
-        self.ctx.sql(&parameters).await?.collect().await?;
+        for (udf, _) in parameters {
+            self.ctx.register_udf(udf);
+        }
+        self.ctx
+            .sql(
+                "create view billing_parameters as \
+                 select as_of_date() as as_of, reporting_currency() as reporting_currency",
+            )
+            .await?
+            .collect()
+            .await?;
         views::create_builtin_views(&self.ctx).await?;
         views::create_lake_views(&self.ctx, &self.lake).await?;
         Ok(())

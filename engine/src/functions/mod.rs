@@ -11,6 +11,7 @@ pub mod currency_minor_units;
 pub mod days_between;
 pub mod local_date;
 pub mod money_amount;
+pub mod parameters;
 pub mod prorate;
 pub mod rate_tiers;
 pub mod round_money;
@@ -41,6 +42,17 @@ pub fn all_functions() -> Vec<(ScalarUDF, FunctionDoc)> {
         prorate::udf(),
         round_money::udf(),
         currency_minor_units::udf(),
+    ]
+}
+
+/// The functions that return a workbook's parameters, with their documentation.
+pub fn parameter_functions(
+    as_of: chrono::NaiveDate,
+    reporting_currency: &str,
+) -> Vec<(ScalarUDF, FunctionDoc)> {
+    vec![
+        parameters::as_of_udf(as_of),
+        parameters::reporting_currency_udf(reporting_currency),
     ]
 }
 

@@ -162,8 +162,10 @@ pub fn typed_view_sql(
             Some((raw_name, raw_type)) => {
                 let value = raw_value_sql(raw_name, raw_type);
                 inner.push(format!("{} as {name}", cast_sql(&value, column, raw_type)));
+                // The raw value keeps its type, and only the message of an invalid row
+                // formats it as text, so valid rows pay no cast to varchar.
                 inner.push(format!(
-                    "cast({value} as varchar) as {}",
+                    "{value} as {}",
                     quote(&format!("__raw_{}", column.name))
                 ));
                 let raw_name = quote(&format!("__raw_{}", column.name));
@@ -174,7 +176,8 @@ pub fn typed_view_sql(
                     ));
                 }
                 checks.push(format!(
-                    "when {raw_name} is not null and {name} is null then 'invalid {}: ' || {raw_name}",
+                    "when {raw_name} is not null and {name} is null \
+                     then 'invalid {}: ' || cast({raw_name} as varchar)",
                     column.name
                 ));
             }

@@ -54,7 +54,8 @@ where w.amount is null or i.amount is null or w.amount <> i.amount
 ";
 
 /// Line types the generated lake must produce for the identities to mean something.
-const LINE_TYPES: &[&str] = &["adjustment", "commitment", "discount", "recurring", "usage"];
+const LINE_TYPES: &[&str] =
+    &["adjustment", "commitment", "discount", "recurring", "usage"];
 
 #[test]
 fn revenue_identities_hold_on_generated_lakes() {
@@ -85,7 +86,10 @@ fn revenue_identities_hold_on_generated_lakes() {
             "select distinct line_type from invoice_lines order by line_type",
         );
         let found: Vec<&str> = types.lines().skip(1).collect();
-        assert_eq!(found, LINE_TYPES, "seed {seed}: line types of the generated lake");
+        assert_eq!(
+            found, LINE_TYPES,
+            "seed {seed}: line types of the generated lake"
+        );
 
         let violations = sql_csv(&lake, as_of, VIOLATIONS);
         let rows: Vec<&str> = violations.lines().skip(1).collect();

@@ -78,18 +78,19 @@ select r.event_id, r.customer_id, r.meter, r.ts, r.quantity, r.dimension, r.rece
 from usage_counted r
 join customers c on c.customer_id = r.customer_id;
 
--- usage_daily: counted events summed per customer, meter, dimension and local day, for
--- what is known by the end of the as-of day. Every meter aggregation can be finished
--- from these sums.
+-- usage_daily: counted events of known customers summed per customer, meter, dimension,
+-- local day and the local day they became known, including days known after the as-of
+-- date (consumers filter on known_day). Every meter aggregation can be finished from these
+-- sums, and `deliveries` lets the usage accounting count without another pass over usage.
 create view usage_daily as
 select e.customer_id, e.meter, e.dimension, e.local_day, e.known_day,
        count(*) as event_count,
+       sum(e.deliveries) as deliveries,
        sum(e.quantity) as quantity_sum,
        max(e.quantity) as quantity_max,
        last_value(e.quantity order by e.ts, e.event_id) as quantity_latest,
        max(e.ts) as latest_ts
 from usage_events e
-where e.known_day <= as_of_date()
 group by e.customer_id, e.meter, e.dimension, e.local_day, e.known_day;
 
 -- usage_matches: the contract and charges that take each daily sum: the customer's
@@ -116,7 +117,8 @@ candidates as (
    and d.local_day >= u.start_date and (u.end_date is null or d.local_day < u.end_date)
   left join dimension_charges x
     on x.contract_id = u.contract_id and x.meter = d.meter and x.dimension = d.dimension
-  where u.dimension = d.dimension or (u.dimension is null and x.contract_id is null)
+  where d.known_day <= as_of_date()
+    and (u.dimension = d.dimension or (u.dimension is null and x.contract_id is null))
 ),
 -- The ranking runs as two aggregations: the latest start_date per daily sum, then the
 -- smallest contract_id among the contracts with it. The winning contract keeps all its
@@ -144,6 +146,18 @@ join winners w
  and (w.dimension is not distinct from c.dimension)
  and w.local_day = c.local_day and w.known_day = c.known_day
  and w.contract_id = c.contract_id;
+
+-- usage_unmatched_days: daily sums known by the as-of day that no contract takes.
+create view usage_unmatched_days as
+select d.customer_id, d.meter, d.dimension, d.local_day, d.known_day
+from usage_daily d
+where d.known_day <= as_of_date()
+  and not exists (
+    select 1 from usage_matches m
+    where m.customer_id = d.customer_id and m.meter = d.meter
+      and (m.dimension is not distinct from d.dimension) and m.local_day = d.local_day
+      and m.known_day = d.known_day
+  );
 
 -- usage_facts: daily sums placed on their contract, charge and billing period.
 create view usage_facts as

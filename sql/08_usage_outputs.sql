@@ -30,24 +30,28 @@ select event_id,
        customer_id, meter, ts, quantity, dimension, received_at, deliveries
 from usage_conflicts
 union all
-select r.event_id, 'unknown customer ' || r.customer_id as reason, r.customer_id, r.meter,
-       r.ts, r.quantity, r.dimension, r.received_at, r.deliveries
-from usage_counted r
-where not exists (select 1 from customers c where c.customer_id = r.customer_id)
-union all
-select e.event_id,
-       'no contract of customer ' || e.customer_id || ' prices meter ' || e.meter
-         || coalesce(' with dimension ' || e.dimension, '') || ' on '
-         || cast(e.local_day as varchar) as reason,
-       e.customer_id, e.meter, e.ts, e.quantity, e.dimension, e.received_at, e.deliveries
-from usage_events e
-where e.known_day <= as_of_date()
-  and not exists (
-    select 1 from usage_matches m
-    where m.customer_id = e.customer_id and m.meter = e.meter
-      and (m.dimension is not distinct from e.dimension) and m.local_day = e.local_day
-      and m.known_day = e.known_day
-  );
+select event_id,
+       case when timezone is null then 'unknown customer ' || customer_id
+            else 'no contract of customer ' || customer_id || ' prices meter ' || meter
+                 || coalesce(' with dimension ' || dimension, '') || ' on '
+                 || cast(local_day as varchar)
+       end as reason,
+       customer_id, meter, ts, quantity, dimension, received_at, deliveries
+from (
+  -- One pass over the counted events finds both reasons: no customer row, or a daily sum
+  -- that no contract takes.
+  select r.*, c.timezone, local_date(r.ts, c.timezone) as local_day,
+         local_date(coalesce(r.received_at, r.ts), c.timezone) as known_day
+  from usage_counted r
+  left join customers c on c.customer_id = r.customer_id
+) e
+where timezone is null
+   or exists (
+     select 1 from usage_unmatched_days u
+     where u.customer_id = e.customer_id and u.meter = e.meter
+       and (u.dimension is not distinct from e.dimension) and u.local_day = e.local_day
+       and u.known_day = e.known_day
+   );
 
 -- usage_accounting: where every delivery read went. billed + pending + redelivered +
 -- rejected equals deliveries.
@@ -67,8 +71,11 @@ no_contract as (
   from usage_rejects
   where reason like 'no contract %'
 ),
+-- Counted events of known customers, from their daily sums. Events of unknown customers
+-- are counted in usage_rejects.
 counted as (
-  select count(*) as events, coalesce(sum(deliveries), 0) as deliveries from usage_events
+  select coalesce(sum(event_count), 0) as events, coalesce(sum(deliveries), 0) as deliveries
+  from usage_daily
 )
 select (select count(*) from usage) as deliveries,
        (select coalesce(sum(events), 0) from billed) as billed,

@@ -1,37 +1,31 @@
 -- Deduplication. An event_id may be delivered several times. Identical deliveries count
 -- once; when the contents differ, the first received counts and contents received at the
--- same time are ordered by their values. Most events arrive with one content, so one hash
--- aggregation by event_id settles them, and only the few events with several contents
--- go through a ranking window.
+-- same time are ordered by their values. Most events arrive with one content: a hash
+-- aggregation finds the few events with several contents, and only those go through a
+-- ranking window.
 -- NOTE: the data contract breaks ties between contents received at the same time by file
 -- name and row order. The scan does not expose them, so ordering by value keeps the choice
 -- deterministic.
 
--- usage_event_summary: valid deliveries per event_id. When single_content is true, the
--- min columns are the event's one content. received_at is null when any delivery was on
--- time (had no received_at).
-create view usage_event_summary as
-select event_id, count(*) as deliveries,
-       min(customer_id) as customer_id, min(meter) as meter, min(ts) as ts,
-       min(quantity) as quantity, min(dimension) as dimension,
+-- usage_contents: each distinct valid content delivered under an event_id, with its
+-- number of deliveries and when it was first received (null: a delivery was on time).
+create view usage_contents as
+select event_id, customer_id, meter, ts, quantity, dimension,
+       count(*) as deliveries,
        case when count(received_at) < count(*) then null else min(received_at) end
-         as received_at,
-       max(customer_id) = min(customer_id) and max(meter) = min(meter)
-         and max(ts) = min(ts) and max(quantity) = min(quantity)
-         and (count(dimension) = 0
-              or (count(dimension) = count(*) and max(dimension) = min(dimension)))
-         as single_content
+         as received_at
 from usage
 where invalid_reason is null
-group by event_id;
+group by event_id, customer_id, meter, ts, quantity, dimension;
 
 -- usage_multi_content_events: the event_ids delivered with more than one content.
 create view usage_multi_content_events as
-select event_id from usage_event_summary where not single_content;
+select event_id from usage_contents group by event_id having count(*) > 1;
 
--- usage_contents: each distinct content of the events with several contents, with its
--- number of deliveries, when it was first received (null: on time) and its rank.
-create view usage_contents as
+-- usage_ranked_contents: the contents of the events with several contents, ranked in the
+-- order they count. The filter on event_id comes before the aggregation, so only those
+-- events' deliveries are grouped.
+create view usage_ranked_contents as
 select c.*,
        count(*) over (partition by event_id) as contents,
        row_number() over (
@@ -52,20 +46,22 @@ from (
 -- usage_counted: per event_id, the content that counts and how many distinct contents
 -- were delivered.
 create view usage_counted as
-select event_id, cast(1 as bigint) as contents, customer_id, meter, ts, quantity,
-       dimension, received_at, deliveries
-from usage_event_summary
-where single_content
+select c.event_id, cast(1 as bigint) as contents, c.customer_id, c.meter, c.ts, c.quantity,
+       c.dimension, c.received_at, c.deliveries
+from usage_contents c
+where not exists (
+  select 1 from usage_multi_content_events m where m.event_id = c.event_id
+)
 union all
 select event_id, contents, customer_id, meter, ts, quantity, dimension, received_at,
        deliveries
-from usage_contents
+from usage_ranked_contents
 where content_rank = 1;
 
 -- usage_conflicts: the contents of an event other than the one that counts.
 create view usage_conflicts as
 select event_id, customer_id, meter, ts, quantity, dimension, deliveries, received_at
-from usage_contents
+from usage_ranked_contents
 where content_rank > 1;
 
 -- usage_events: one row per counted event, placed on its customer's local day and on

@@ -67,8 +67,8 @@ pub const OUTPUT_VIEWS: &[&str] = &[
 /// Built-in views that stay plain views, inlined where used: they pass every usage event
 /// through, so keeping their rows would hold the whole usage table in memory.
 const STREAMED_VIEWS: &[&str] = &[
-    "usage_event_summary",
     "usage_contents",
+    "usage_ranked_contents",
     "usage_counted",
     "usage_conflicts",
     "usage_events",

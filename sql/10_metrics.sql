@@ -5,15 +5,15 @@
 --   mrr_movements: new, reactivation, expansion, contraction and churn per customer.
 --   nrr: monthly and trailing-twelve-month net and gross revenue retention.
 --   cohorts: customers by the month of their first MRR, followed month by month.
--- Metrics cover the months that have ended by the end of the as-of day. A month still in
--- progress is left out: its usage is not invoiced yet, so it would show every usage
--- customer as churned.
+-- Metrics cover the months that ended before the as-of date. The month of the as-of date
+-- is left out, even on its last day, because its usage is invoiced in arrears on the next
+-- day at the earliest, so it would show every usage customer as churned.
 
 create view metric_months as
 select c.month_start as month, add_days(c.month_end, -1) as last_day
 from calendar_months c
 where c.month_start >= (select cast(date_trunc('month', min(start_date)) as date) from contracts)
-  and c.month_end <= add_days(as_of_date(), 1);
+  and c.month_end <= as_of_date();
 
 -- reporting_fx: how to convert each currency into the reporting currency in each month.
 create view reporting_fx as

@@ -38,7 +38,7 @@ create view receivables as
 with owed as (
   select i.invoice_id, i.customer_id, i.contract_id, i.invoice_date, i.due_date,
          i.currency, i.total,
-         round_money(coalesce(p.paid, cast(0 as decimal(38, 12))), i.currency) as paid,
+         coalesce(p.paid, cast(0 as decimal(38, 12))) as paid,
          as_of_date() as as_of
   from invoices i
   left join payment_totals p on p.invoice_id = i.invoice_id

@@ -152,8 +152,21 @@ fn run_writes_views_and_balanced_manifest() {
     assert_eq!(usage["balanced"], true);
     assert_eq!(manifest["invoice_totals"][0]["total"], "5");
 
-    // A second run gives the same views.
-    let first = std::fs::read(out.join("invoice_lines.parquet")).unwrap();
+    // A second run writes the same bytes: the run sorts every view.
+    let parquet_files = |dir: &std::path::Path| -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().to_string();
+                (name, std::fs::read(&p).unwrap())
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let first = parquet_files(&out);
     let output = billsheet(&[
         "run",
         "--lake",
@@ -164,10 +177,11 @@ fn run_writes_views_and_balanced_manifest() {
         out.to_str().unwrap(),
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(
-        std::fs::read(out.join("invoice_lines.parquet")).unwrap(),
-        first
-    );
+    let second = parquet_files(&out);
+    assert_eq!(second.len(), first.len());
+    for ((name, bytes), (_, first_bytes)) in second.iter().zip(&first) {
+        assert!(bytes == first_bytes, "{name} differs between two runs");
+    }
     let leftovers: Vec<_> = std::fs::read_dir(lake.path())
         .unwrap()
         .filter_map(|e| e.ok())
@@ -237,6 +251,42 @@ fn sql_pivots_the_waterfall_on_revenue_months() {
         stderr(&missing).contains("the result has no column 'period'"),
         "{}",
         stderr(&missing)
+    );
+
+    let text_value = billsheet(&[
+        "sql",
+        "--lake",
+        path,
+        "--as-of",
+        "2026-01-15",
+        "--pivot",
+        "month:currency",
+        query,
+    ]);
+    assert!(!text_value.status.success());
+    assert!(
+        stderr(&text_value).contains("the value column 'currency' is Utf8, not a number"),
+        "{}",
+        stderr(&text_value)
+    );
+
+    // Without key columns the grid is one row.
+    let no_keys = billsheet(&[
+        "sql",
+        "--lake",
+        path,
+        "--as-of",
+        "2026-01-15",
+        "--format",
+        "csv",
+        "--pivot",
+        "month:amount",
+        "select month, amount from revenue_waterfall where month < date '2026-03-01'",
+    ]);
+    assert!(no_keys.status.success(), "{}", stderr(&no_keys));
+    assert_eq!(
+        String::from_utf8(no_keys.stdout).unwrap(),
+        "2026-01-01,2026-02-01,total\n101.9200,92.0500,193.9700\n"
     );
 }
 

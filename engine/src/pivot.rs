@@ -44,8 +44,9 @@ impl std::str::FromStr for PivotSpec {
 /// cells where nothing falls), and a last column `total`.
 ///
 /// # Errors
-/// Fails when either column is missing from the frame, or when another column is
-/// already named like a pivoted value or `total`.
+/// Fails when either column is missing from the frame, when they are the same column,
+/// when the value column is not numeric, or when two output columns would share a name
+/// (a key column named like a pivoted value or `total`, or two values with one text).
 pub async fn pivot(frame: DataFrame, spec: &PivotSpec) -> Result<DataFrame> {
     let names: Vec<String> = frame
         .schema()
@@ -61,21 +62,45 @@ pub async fn pivot(frame: DataFrame, spec: &PivotSpec) -> Result<DataFrame> {
             )));
         }
     }
+    if spec.column == spec.value {
+        return Err(BillsheetError::Request(format!(
+            "cannot pivot: '{}' cannot be both the pivoted column and the value",
+            spec.column
+        )));
+    }
+    let value_type = frame
+        .schema()
+        .field_with_unqualified_name(&spec.value)?
+        .data_type()
+        .clone();
+    if !value_type.is_numeric() {
+        return Err(BillsheetError::Request(format!(
+            "cannot pivot: the value column '{}' is {value_type}, not a number",
+            spec.value
+        )));
+    }
     let keys: Vec<String> = names
         .iter()
         .filter(|n| **n != spec.column && **n != spec.value)
         .cloned()
         .collect();
+    if keys.iter().any(|k| k == TOTAL_COLUMN) {
+        return Err(BillsheetError::Request(format!(
+            "cannot pivot: the result has a column named '{TOTAL_COLUMN}', which the \
+             pivot adds; rename it in the query"
+        )));
+    }
 
     let values = distinct_values(frame.clone(), &spec.column).await?;
     let mut aggregates = Vec::with_capacity(values.len() + 1);
+    let mut labels: Vec<String> = Vec::with_capacity(values.len());
     for value in &values {
         let label = if value.is_null() {
             "null".to_string()
         } else {
             value.to_string()
         };
-        if keys.contains(&label) || label == TOTAL_COLUMN {
+        if keys.contains(&label) || labels.contains(&label) || label == TOTAL_COLUMN {
             return Err(BillsheetError::Request(format!(
                 "cannot pivot: the value '{label}' of '{}' would name a column twice",
                 spec.column
@@ -87,13 +112,18 @@ pub async fn pivot(frame: DataFrame, spec: &PivotSpec) -> Result<DataFrame> {
             ident(&spec.column).eq(lit(value.clone()))
         };
         let cell = when(matches, ident(&spec.value)).end()?;
-        aggregates.push(sum(cell).alias(label));
+        aggregates.push(sum(cell).alias(label.clone()));
+        labels.push(label);
     }
     aggregates.push(sum(ident(&spec.value)).alias(TOTAL_COLUMN));
 
     let group: Vec<Expr> = keys.iter().map(ident).collect();
+    let pivoted = frame.aggregate(group, aggregates)?;
+    if keys.is_empty() {
+        return Ok(pivoted);
+    }
     let order = keys.iter().map(|k| ident(k).sort(true, false)).collect();
-    Ok(frame.aggregate(group, aggregates)?.sort(order)?)
+    Ok(pivoted.sort(order)?)
 }
 
 /// Returns the distinct values of `column`, sorted with nulls last.

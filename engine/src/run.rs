@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Decimal128Type, Int64Type};
 use datafusion::dataframe::DataFrame;
+use datafusion::logical_expr::Expr;
 use futures::StreamExt;
 use parquet::arrow::ArrowWriter;
 use serde::Serialize;
@@ -110,7 +111,7 @@ async fn write_all(workbook: &Workbook, staging: &Path) -> Result<RunManifest> {
     let mut tables = Vec::new();
     for view in OUTPUT_VIEWS {
         let file = staging.join(format!("{view}.parquet"));
-        let rows = write_frame(workbook.table(view).await?, &file).await?;
+        let rows = write_frame(sorted(workbook.table(view).await?)?, &file).await?;
         tables.push(TableSummary {
             name: view.to_string(),
             rows,
@@ -153,6 +154,18 @@ async fn write_all(workbook: &Workbook, staging: &Path) -> Result<RunManifest> {
         .map_err(|e| BillsheetError::Internal(e.to_string()))?;
     std::fs::write(staging.join("manifest.json"), json + "\n")?;
     Ok(manifest)
+}
+
+/// Sorts a view by all its columns, so that two runs on the same inputs write the same
+/// bytes: the views themselves have no row order.
+fn sorted(frame: DataFrame) -> Result<DataFrame> {
+    let order = frame
+        .schema()
+        .columns()
+        .into_iter()
+        .map(|column| Expr::Column(column).sort(true, false))
+        .collect();
+    Ok(frame.sort(order)?)
 }
 
 /// Streams a result into a Parquet file and returns its row count.

@@ -59,9 +59,17 @@ impl Workbook {
     ///
     /// # Errors
     /// `InvalidInput` listing every problem when an input other than `usage` breaks the
-    /// data contract; `Request` when a required table is missing.
+    /// data contract; `Request` when a required table is missing or the reporting currency
+    /// is not an active ISO 4217 code.
     pub async fn open(lake: impl AsRef<Path>, options: OpenOptions) -> Result<Workbook> {
         let lake = lake.as_ref().to_path_buf();
+        let currency = &options.reporting_currency;
+        if crate::money::minor_units(currency).is_none() {
+            return Err(BillsheetError::Request(format!(
+                "invalid reporting currency '{currency}': expected an active ISO 4217 code \
+                 in capitals, such as USD or EUR"
+            )));
+        }
         let sources = lake::find_sources(&lake)?;
         let ctx = new_context(&options)?;
         let workbook = Workbook {

@@ -5,8 +5,8 @@ a billsheet view. Every purchase is a usage event billed at 1.00 USD per dollar,
 usage revenue is recognized in the month of the usage. So a customer's MRR for a
 month is the sum of that month's dollar values, and a month without purchases has an
 MRR of zero. A cohort is the first month in which a customer's MRR is above zero.
-Months are followed from the cohort month through the last month that has ended by the
-end of the as-of day.
+Months are followed from the cohort month through the last month that ended before the
+as-of date.
 
 Money compares exactly as decimal.Decimal, parsed from the log's text. The two ratio
 columns are float64 in billsheet, and neither the data contract nor docs/model.md
@@ -69,8 +69,8 @@ def months_between(start, end):
 
 
 def last_ended_month(as_of):
-    """Return the last month that has ended by the end of the day `as_of`."""
-    return pd.Period(as_of + datetime.timedelta(days=1), freq="M") - 1
+    """Return the last month that ended before the day `as_of`."""
+    return pd.Period(as_of, freq="M") - 1
 
 
 def compute_expected_cohorts(log_path, as_of):

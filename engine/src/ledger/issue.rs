@@ -35,8 +35,9 @@ pub struct LedgerSummary {
     pub batch: Option<String>,
     pub first_number: Option<i64>,
     pub last_number: Option<i64>,
-    /// Issued invoices dated on or before the latest as-of date of an earlier run. An
-    /// input edited in place can make a run issue one.
+    /// Issued invoices dated on or before the latest as-of date of an earlier run. Runs
+    /// on append-only inputs issue none, as the replay tests check; an input edited in
+    /// place can make a run issue one.
     pub backdated: u64,
     /// Invoices due through the as-of date that a what-if run did not issue.
     pub unissued: u64,

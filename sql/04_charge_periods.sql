@@ -4,7 +4,9 @@
 --     as-of date, cut by the contract's start and end; due on the period's first day
 --     (advance) or grace_days after its end (arrears).
 --   usage: every period with usage; due grace_days after the period ends.
---   one_time: the day of the item; due that day, or the day it became known if later.
+--   one_time: the day of the item; due that day, or the day its first row became known
+--     if later. A row of the same charge and day that becomes known after that is a late
+--     fact, billed as an adjustment.
 create view recurring_periods as
 with subscribed as (
   select distinct contract_id, charge_id from item_facts
@@ -45,8 +47,8 @@ create view one_time_periods as
 select i.contract_id, i.charge_id, 'one_time' as line_type,
        i.active_from as grid_start, add_days(i.active_from, 1) as grid_end,
        i.active_from as period_start, add_days(i.active_from, 1) as period_end,
-       greatest(i.active_from, max(i.known_day)) as base_date,
-       sum(i.quantity) as quantity
+       case when count(i.known_day) < count(*) then i.active_from
+            else greatest(i.active_from, min(i.known_day)) end as base_date
 from item_facts i
 join charges ch on ch.contract_id = i.contract_id and ch.charge_id = i.charge_id
 where ch.charge_type = 'one_time'

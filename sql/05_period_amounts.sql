@@ -4,9 +4,65 @@
 -- following calendar month, or else on an invoice of its own on the first day of that
 -- month. Each billing of a period charges what it costs now minus what was billed before.
 
--- base_invoice_dates: the days on which each contract's periods are first due.
-create view base_invoice_dates as
-select distinct contract_id, base_date as invoice_date from charge_periods;
+-- invoice_schedule: the days on which each contract's periods are first due, with the
+-- local day from which each such invoice was known to come (null: always). A recurring
+-- period is known from the first known item of its charge, a usage period from its first
+-- known usage, a one-time period from its first known item. Recurring periods are
+-- followed beyond the as-of date to the end of the month after next, as far as an
+-- adjustment may wait for the next invoice.
+create view invoice_schedule as
+with subscribed as (
+  select contract_id, charge_id,
+         case when count(known_day) < count(*) then null else min(known_day) end
+           as known_from
+  from item_facts
+  group by contract_id, charge_id
+),
+grid as (
+  select t.contract_id, ch.timing, t.start_date, t.end_date, t.billing_anchor,
+         t.grace_days, ch."interval", s.known_from,
+         unnest(billing_periods(
+           t.start_date,
+           least(coalesce(t.end_date, cast(date_trunc('month', as_of_date())
+                                           + interval '2 month' as date)),
+                 cast(date_trunc('month', as_of_date()) + interval '2 month' as date)),
+           t.billing_anchor, ch."interval")) as grid_start
+  from subscribed s
+  join contract_terms t on t.contract_id = s.contract_id
+  join charges ch on ch.contract_id = s.contract_id and ch.charge_id = s.charge_id
+  where ch.charge_type = 'recurring'
+),
+recurring as (
+  select contract_id, timing, grace_days, known_from,
+         greatest(grid_start, start_date) as period_start,
+         least(billing_period_end(grid_start, billing_anchor, "interval"), end_date)
+           as period_end
+  from grid
+)
+select contract_id,
+       case when timing = 'arrears' then add_days(period_end, grace_days)
+            else period_start end as invoice_date,
+       known_from
+from recurring
+where period_start < period_end
+union all
+select p.contract_id, p.base_date as invoice_date, min(f.known_day) as known_from
+from charge_periods p
+join usage_facts f
+  on f.contract_id = p.contract_id and f.charge_id = p.charge_id
+ and f.grid_start = p.grid_start
+where p.line_type = 'usage'
+group by p.contract_id, p.charge_id, p.period_start, p.base_date
+union all
+select p.contract_id, p.base_date as invoice_date,
+       case when count(f.known_day) < count(*) then null else min(f.known_day) end
+         as known_from
+from charge_periods p
+join item_facts f
+  on f.contract_id = p.contract_id and f.charge_id = p.charge_id
+ and f.active_from = p.period_start
+where p.line_type = 'one_time'
+group by p.contract_id, p.charge_id, p.period_start, p.base_date;
 
 -- late_facts: the local days on which facts about already billed periods became known.
 create view late_facts as
@@ -24,23 +80,51 @@ from charge_periods p
 join usage_facts f
   on f.contract_id = p.contract_id and f.charge_id = p.charge_id
  and f.grid_start = p.grid_start and f.known_day > p.base_date
-where p.line_type = 'usage';
+where p.line_type = 'usage'
+union
+select distinct p.contract_id, p.charge_id, p.period_start, f.known_day
+from charge_periods p
+join item_facts f
+  on f.contract_id = p.contract_id and f.charge_id = p.charge_id
+ and f.active_from = p.period_start and f.known_day > p.base_date
+where p.line_type = 'one_time';
 
--- adjustment_dates: where a change known on known_day is billed.
+-- adjustment_dates: the invoice day of a change known on known_day. It is the contract's
+-- first invoice from that day to the end of its month that was known to come by its own
+-- day. Failing that, it is the first invoice of the next month that was known to come by
+-- the first day of that month. Failing that, the change gets an invoice of its own on that
+-- first day. Each choice uses only what was known on the day it is made, so a run on any
+-- later day makes the same choice.
 create view adjustment_dates as
 with changes as (
   select distinct contract_id, known_day,
          cast(date_trunc('month', known_day) + interval '1 month' as date) as next_month,
          cast(date_trunc('month', known_day) + interval '2 month' as date) as month_after_next
   from late_facts
+),
+this_month as (
+  select c.contract_id, c.known_day, min(s.invoice_date) as invoice_date
+  from changes c
+  join invoice_schedule s
+    on s.contract_id = c.contract_id and s.invoice_date >= c.known_day
+   and s.invoice_date < c.next_month
+   and (s.known_from is null or s.known_from <= s.invoice_date)
+  group by c.contract_id, c.known_day
+),
+next_month as (
+  select c.contract_id, c.known_day, min(s.invoice_date) as invoice_date
+  from changes c
+  join invoice_schedule s
+    on s.contract_id = c.contract_id and s.invoice_date >= c.next_month
+   and s.invoice_date < c.month_after_next
+   and (s.known_from is null or s.known_from <= c.next_month)
+  group by c.contract_id, c.known_day
 )
 select c.contract_id, c.known_day,
-       coalesce(min(d.invoice_date), min(c.next_month)) as adjustment_date
+       coalesce(t.invoice_date, n.invoice_date, c.next_month) as adjustment_date
 from changes c
-left join base_invoice_dates d
-  on d.contract_id = c.contract_id and d.invoice_date >= c.known_day
- and d.invoice_date < c.month_after_next
-group by c.contract_id, c.known_day;
+left join this_month t on t.contract_id = c.contract_id and t.known_day = c.known_day
+left join next_month n on n.contract_id = c.contract_id and n.known_day = c.known_day;
 
 -- billing_points: each day on which a period bills: its base date and its adjustments.
 create view billing_points as
@@ -156,6 +240,21 @@ from facts
 where aggregation = 'latest'
 group by contract_id, charge_id, period_start, billing_date;
 
+-- one_time_quantities: each one-time period's quantity from the rows known on each
+-- billing day.
+create view one_time_quantities as
+select b.contract_id, b.charge_id, b.period_start, b.billing_date,
+       sum(f.quantity) as quantity
+from billing_points b
+join charge_periods p
+  on p.contract_id = b.contract_id and p.charge_id = b.charge_id
+ and p.period_start = b.period_start and p.line_type = 'one_time'
+join item_facts f
+  on f.contract_id = b.contract_id and f.charge_id = b.charge_id
+ and f.active_from = b.period_start
+ and (f.known_day is null or f.known_day <= b.billing_date)
+group by b.contract_id, b.charge_id, b.period_start, b.billing_date;
+
 create view period_costs as
 select contract_id, charge_id, period_start, billing_date, cost, quantity
 from recurring_costs
@@ -169,17 +268,14 @@ join charge_periods p
   on p.contract_id = q.contract_id and p.charge_id = q.charge_id
  and p.period_start = q.period_start and p.line_type = 'usage'
 union all
-select contract_id, charge_id, period_start, base_date as billing_date,
-       rate_tiers(p.pricing_model, p.quantity, p.up_tos, p.unit_prices, p.flat_fees,
+select q.contract_id, q.charge_id, q.period_start, q.billing_date,
+       rate_tiers(p.pricing_model, q.quantity, p.up_tos, p.unit_prices, p.flat_fees,
                   p.package_size) as cost,
-       p.quantity
-from (
-  select o.*, c.pricing_model, c.up_tos, c.unit_prices, c.flat_fees, c.package_size
-  from one_time_periods o
-  join charge_periods c
-    on c.contract_id = o.contract_id and c.charge_id = o.charge_id
-   and c.period_start = o.period_start and c.line_type = 'one_time'
-) p;
+       q.quantity
+from one_time_quantities q
+join charge_periods p
+  on p.contract_id = q.contract_id and p.charge_id = q.charge_id
+ and p.period_start = q.period_start and p.line_type = 'one_time';
 
 -- period_amounts: what each period costs in the invoice currency on each billing day,
 -- rounded as its line is. The billing of that day charges the difference from the

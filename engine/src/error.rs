@@ -55,6 +55,10 @@ pub enum BillsheetError {
     #[error("{0}")]
     Request(String),
 
+    /// The ledger of issued invoices cannot be locked, read or appended to.
+    #[error("{0}")]
+    Ledger(String),
+
     /// A feature that billsheet does not implement yet.
     #[error("not implemented: {0}")]
     NotImplemented(String),

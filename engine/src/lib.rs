@@ -12,6 +12,7 @@ pub mod error;
 pub mod functions;
 pub mod generate;
 pub mod lake;
+pub mod ledger;
 pub mod money;
 pub mod pivot;
 pub mod rating;

@@ -112,6 +112,9 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
                 "usage", usage.deliveries, usage.billed, usage.pending, usage.redelivered,
                 usage.rejected
             );
+            for line in manifest.ledger.report() {
+                eprintln!("{line}");
+            }
             eprintln!("wrote {}", out.display());
             Ok(ExitCode::SUCCESS)
         }

@@ -16,6 +16,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{BillsheetError, Result};
+use crate::ledger::{self, LedgerLock, LedgerRun, LedgerSummary, OutputTable};
 use crate::money::decimal::from_i128;
 use crate::pivot::{pivot, PivotSpec};
 use crate::views::OUTPUT_VIEWS;
@@ -34,6 +35,7 @@ pub struct RunManifest {
     pub usage: UsageAccounting,
     pub billing_errors: u64,
     pub inputs: Vec<InputChecksum>,
+    pub ledger: LedgerSummary,
 }
 
 /// One written view.
@@ -74,28 +76,35 @@ pub struct InputChecksum {
     pub sha256: String,
 }
 
-/// Writes every output view of `workbook` to `out` and returns the manifest.
+/// Issues the new invoices into the lake's ledger, writes every output view of
+/// `workbook` to `out` and returns the manifest.
 ///
-/// The views are written to a sibling temporary folder that replaces `out` at the end, so
-/// an interrupted run leaves `out` as it was.
+/// The run holds the ledger lock throughout. It appends the ledger batch first and then
+/// writes the views to a sibling temporary folder that replaces `out` at the end. A run
+/// interrupted at any point leaves the ledger as it was or with the whole batch, and
+/// `out` as it was; the next run issues whatever is still missing and writes `out`.
 ///
 /// # Errors
-/// Fails when a view cannot be computed or written, or when the usage accounting does not
-/// add up (an internal error: a delivery would be lost).
+/// Fails when another run holds the ledger lock, when the ledger is damaged, when a view
+/// cannot be computed or written, or when the usage accounting does not add up (an
+/// internal error: a delivery would be lost).
 pub async fn run(workbook: &Workbook, out: &Path) -> Result<RunManifest> {
+    let lock = LedgerLock::acquire(workbook.lake())?;
+    let ledger = ledger::update(workbook, &lock).await?;
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent)?;
     let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    remove_stale_staging(out)?;
     let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
     if staging.exists() {
         std::fs::remove_dir_all(&staging)?;
     }
     std::fs::create_dir_all(&staging)?;
 
-    let result = write_all(workbook, &staging).await;
+    let result = write_all(workbook, &staging, &ledger).await;
     let manifest = match result {
         Ok(manifest) => manifest,
         Err(error) => {
@@ -104,14 +113,22 @@ pub async fn run(workbook: &Workbook, out: &Path) -> Result<RunManifest> {
         }
     };
     replace_dir(&staging, out)?;
+    drop(lock);
     Ok(manifest)
 }
 
-async fn write_all(workbook: &Workbook, staging: &Path) -> Result<RunManifest> {
+async fn write_all(
+    workbook: &Workbook,
+    staging: &Path,
+    ledger: &LedgerRun,
+) -> Result<RunManifest> {
     let mut tables = Vec::new();
     for view in OUTPUT_VIEWS {
         let file = staging.join(format!("{view}.parquet"));
-        let rows = write_frame(sorted(workbook.table(view).await?)?, &file).await?;
+        let rows = match ledger.output_for_view(view) {
+            Some(table) => write_table(table, &file)?,
+            None => write_frame(sorted(workbook.table(view).await?)?, &file).await?,
+        };
         tables.push(TableSummary {
             name: view.to_string(),
             rows,
@@ -131,6 +148,14 @@ async fn write_all(workbook: &Workbook, staging: &Path) -> Result<RunManifest> {
         rows,
         file: WATERFALL_PIVOT_FILE.into(),
     });
+    for (name, table) in ledger.extra_outputs() {
+        let rows = write_table(table, &staging.join(format!("{name}.parquet")))?;
+        tables.push(TableSummary {
+            name: name.to_string(),
+            rows,
+            file: format!("{name}.parquet"),
+        });
+    }
     let usage = usage_accounting(workbook).await?;
     if !usage.balanced {
         return Err(BillsheetError::Internal(format!(
@@ -149,6 +174,7 @@ async fn write_all(workbook: &Workbook, staging: &Path) -> Result<RunManifest> {
         usage,
         billing_errors,
         inputs: input_checksums(workbook)?,
+        ledger: ledger.summary.clone(),
     };
     let json = serde_json::to_string_pretty(&manifest)
         .map_err(|e| BillsheetError::Internal(e.to_string()))?;
@@ -178,6 +204,19 @@ async fn write_frame(frame: DataFrame, file: &Path) -> Result<u64> {
         let batch = batch?;
         rows += batch.num_rows() as u64;
         writer.write(&batch)?;
+    }
+    writer.close()?;
+    Ok(rows)
+}
+
+/// Writes rows computed before the run into a Parquet file and returns the row count.
+fn write_table(table: &OutputTable, file: &Path) -> Result<u64> {
+    let mut writer =
+        ArrowWriter::try_new(File::create(file)?, table.schema.clone(), None)?;
+    let mut rows = 0u64;
+    for batch in &table.batches {
+        rows += batch.num_rows() as u64;
+        writer.write(batch)?;
     }
     writer.close()?;
     Ok(rows)
@@ -237,7 +276,7 @@ async fn invoice_totals(workbook: &Workbook) -> Result<Vec<CurrencyTotals>> {
     Ok(totals)
 }
 
-fn decimal_text(array: &dyn Array, row: usize) -> String {
+pub(crate) fn decimal_text(array: &dyn Array, row: usize) -> String {
     match array.data_type() {
         DataType::Decimal128(_, scale) => {
             let value = array.as_primitive::<Decimal128Type>().value(row);
@@ -265,7 +304,7 @@ fn input_checksums(workbook: &Workbook) -> Result<Vec<InputChecksum>> {
     Ok(checksums)
 }
 
-fn sha256_file(path: &Path) -> Result<(u64, String)> {
+pub(crate) fn sha256_file(path: &Path) -> Result<(u64, String)> {
     let mut file = File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 16];
@@ -280,6 +319,42 @@ fn sha256_file(path: &Path) -> Result<(u64, String)> {
     }
     let digest = hasher.finalize();
     Ok((bytes, digest.iter().map(|b| format!("{b:02x}")).collect()))
+}
+
+/// Removes the staging and set-aside folders of `out` that earlier runs left when they
+/// were killed. The caller holds the ledger lock, so no other run of the lake writes them.
+fn remove_stale_staging(out: &Path) -> Result<()> {
+    let (Some(parent), Some(name)) = (out.parent(), out.file_name()) else {
+        return Ok(());
+    };
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    let name = name.to_string_lossy();
+    let staging_prefix = format!(".{name}.partial-");
+    let aside_prefix = out
+        .with_extension("replaced-")
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let own_suffix = format!("-{}", std::process::id());
+    for entry in std::fs::read_dir(parent)? {
+        let path = entry?.path();
+        let entry_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let stale = (entry_name.starts_with(&staging_prefix)
+            || entry_name.starts_with(&aside_prefix))
+            && !entry_name.ends_with(&own_suffix);
+        if stale && path.is_dir() {
+            std::fs::remove_dir_all(&path)?;
+            log::warn!("removed {}, left by an interrupted run", path.display());
+        }
+    }
+    Ok(())
 }
 
 /// Moves `staging` to `out`. An existing `out` is first moved aside and removed after, so

@@ -50,7 +50,8 @@ class Workbook:
     def table(self, name: str) -> Result: ...
     def register(self, name: str, data: object) -> None: ...
     def run(self, out: str | os.PathLike[str]) -> str:
-        """Writes the output views to ``out`` and returns the manifest as JSON text."""
+        """Issues new invoices into the lake's ledger, writes the output views to ``out``
+        and returns the manifest as JSON text."""
     @property
     def lake(self) -> Path: ...
     @property

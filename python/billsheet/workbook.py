@@ -107,16 +107,23 @@ class Workbook:
         self._native.register(name, _to_arrow_stream(data))
 
     def run(self, out: PathLike | None = None) -> dict[str, Any]:
-        """Write every output view as a Parquet file and return the run manifest.
+        """Issue the new invoices, write every output view as a Parquet file and return
+        the run manifest.
+
+        Like ``billsheet run``, this appends every invoice due through ``as_of`` that is
+        not issued yet to the lake's ledger, ``<lake>/ledger/``, with the next invoice
+        numbers. A workbook with registered tables is a what-if: its run issues nothing
+        and the manifest's ``ledger`` section says ``what_if: true``.
 
         ``out`` defaults to ``<lake>/out/<as_of>``. The views are written to a temporary
         folder that replaces ``out`` only when all of them are written, so a failed run
         leaves ``out`` as it was. The returned dict is the ``manifest.json`` written
-        beside the views: row counts, invoice totals, usage accounting and input
-        checksums.
+        beside the views: row counts, invoice totals, usage accounting, input checksums
+        and what the run issued into the ledger.
 
         Raises:
-            BillsheetError: a view cannot be computed or written.
+            BillsheetError: another run holds the lake's ledger lock, the ledger is
+                damaged, or a view cannot be computed or written.
         """
         if out is None:
             out = os.path.join(self.lake, "out", self.as_of.isoformat())

@@ -105,7 +105,8 @@ impl PyWorkbook {
         })
     }
 
-    /// Writes every output view as Parquet to `out` and returns the run manifest as JSON.
+    /// Issues new invoices into the lake's ledger, writes every output view as Parquet to
+    /// `out` and returns the run manifest as JSON.
     fn run(&self, py: Python<'_>, out: PathBuf) -> PyResult<String> {
         self.ensure_complete()?;
         let workbook = self.workbook.clone();

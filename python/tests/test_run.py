@@ -4,6 +4,7 @@ import datetime
 import decimal
 import json
 import shutil
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -30,9 +31,17 @@ OUTPUT_VIEWS = [
 
 
 @pytest.fixture(scope="module")
-def run_output(sample_workbook, tmp_path_factory):
+def run_workbook(sample_lake, tmp_path_factory):
+    """The sample lake copied without its ledger, so that its first run issues invoices."""
+    lake = tmp_path_factory.mktemp("run-lake") / "lake"
+    shutil.copytree(sample_lake, lake, ignore=shutil.ignore_patterns("out", "ledger"))
+    return billsheet.open(lake, as_of=datetime.date(2026, 6, 30))
+
+
+@pytest.fixture(scope="module")
+def run_output(run_workbook, tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "2026-06-30"
-    return out, sample_workbook.run(out=out)
+    return out, run_workbook.run(out=out)
 
 
 @pytest.mark.parametrize("view", OUTPUT_VIEWS)
@@ -61,7 +70,24 @@ def test_run_invoices_match_view(run_output, sample_workbook):
         "select * from invoices order by invoice_id"
     ).to_arrow()
     assert pa.types.is_decimal(written.schema.field("total").type)
-    assert written.to_pylist() == queried.to_pylist()
+    assert written.drop_columns(["invoice_number"]).to_pylist() == queried.to_pylist()
+
+
+def test_run_issues_numbered_invoices(run_output):
+    out, manifest = run_output
+    written = pq.read_table(out / "invoices.parquet")
+    ledger = manifest["ledger"]
+    assert ledger["issued"] == written.num_rows
+    assert ledger["batch"] == "batch-000001"
+    assert ledger["first_number"] == 1
+    assert ledger["last_number"] == written.num_rows
+    numbers = sorted(written.column("invoice_number").to_pylist())
+    assert numbers == list(range(1, written.num_rows + 1))
+    ledger_folder = Path(ledger["folder"])
+    issued = pq.read_table(ledger_folder / "batch-000001" / "invoices.parquet")
+    assert issued.column("invoice_number").to_pylist() == list(
+        range(1, written.num_rows + 1)
+    )
 
 
 def test_run_manifest_totals_match_invoices(run_output, sample_workbook):
@@ -75,9 +101,15 @@ def test_run_manifest_totals_match_invoices(run_output, sample_workbook):
     assert reported == expected
 
 
-def test_run_twice_gives_same_manifest(run_output, sample_workbook):
+def test_run_twice_issues_nothing_more(run_output, run_workbook):
     out, manifest = run_output
-    assert sample_workbook.run(out=out) == manifest
+    again = run_workbook.run(out=out)
+    assert again["ledger"]["issued"] == 0
+    assert again["ledger"]["batch"] is None
+    assert again["ledger"]["ledger_invoices"] == manifest["ledger"]["ledger_invoices"]
+    assert again["ledger"]["differences"] == 0
+    without_ledger = {key: value for key, value in manifest.items() if key != "ledger"}
+    assert {key: value for key, value in again.items() if key != "ledger"} == without_ledger
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +122,15 @@ def what_if_run(sample_lake, tmp_path_factory):
     prices["unit_price"] = [None if p is None else p * 2 for p in prices["unit_price"]]
     workbook.register("prices", prices)
     return lake, workbook.run()
+
+
+def test_what_if_run_issues_nothing(what_if_run):
+    lake, manifest = what_if_run
+    ledger = manifest["ledger"]
+    assert ledger["what_if"] is True
+    assert ledger["issued"] == 0
+    assert ledger["unissued"] > 0
+    assert not list((lake / "ledger").glob("batch-*"))
 
 
 def test_run_default_out_is_in_lake(what_if_run):

@@ -89,7 +89,7 @@ select e.customer_id, e.meter, e.dimension, e.local_day, e.known_day,
 from usage_events e
 group by e.customer_id, e.meter, e.dimension, e.local_day, e.known_day;
 
--- usage_matches: the contract and charges that take each daily sum: the customer's
+-- usage_matches: each daily sum with the contract and charges that take it: the customer's
 -- contract in effect on the local day whose rate card prices the meter and dimension
 -- (latest start_date, then smallest contract_id). A charge with a dimension takes that
 -- dimension's events; a charge without one takes the rest of the meter's events.
@@ -106,7 +106,8 @@ dimension_charges as (
 ),
 candidates as (
   select d.customer_id, d.meter, d.dimension, d.local_day, d.known_day, u.contract_id,
-         u.charge_id, u.start_date
+         u.charge_id, u.start_date, d.event_count, d.quantity_sum, d.quantity_max,
+         d.quantity_latest, d.latest_ts
   from usage_daily d
   join targets u
     on u.customer_id = d.customer_id and u.meter = d.meter
@@ -157,16 +158,13 @@ where d.known_day <= as_of_date()
 
 -- usage_facts: daily sums placed on their contract, charge and billing period.
 create view usage_facts as
-select m.contract_id, m.charge_id, d.customer_id, d.meter, d.dimension, d.local_day,
-       d.known_day, d.event_count, d.quantity_sum, d.quantity_max, d.quantity_latest, d.latest_ts,
-       billing_period_start(d.local_day, t.billing_anchor, ch."interval") as grid_start,
-       billing_period_end(d.local_day, t.billing_anchor, ch."interval") as grid_end,
-       greatest(billing_period_start(d.local_day, t.billing_anchor, ch."interval"),
+select m.contract_id, m.charge_id, m.customer_id, m.meter, m.dimension, m.local_day,
+       m.known_day, m.event_count, m.quantity_sum, m.quantity_max, m.quantity_latest,
+       m.latest_ts,
+       billing_period_start(m.local_day, t.billing_anchor, ch."interval") as grid_start,
+       billing_period_end(m.local_day, t.billing_anchor, ch."interval") as grid_end,
+       greatest(billing_period_start(m.local_day, t.billing_anchor, ch."interval"),
                 t.start_date) as period_start
-from usage_daily d
-join usage_matches m
-  on m.customer_id = d.customer_id and m.meter = d.meter
- and (m.dimension is not distinct from d.dimension)
- and m.local_day = d.local_day and m.known_day = d.known_day
+from usage_matches m
 join contract_terms t on t.contract_id = m.contract_id
 join charges ch on ch.contract_id = m.contract_id and ch.charge_id = m.charge_id;

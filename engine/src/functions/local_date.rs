@@ -1,5 +1,6 @@
 //! `local_date(ts, timezone)`: the calendar day of a UTC instant in an IANA time zone.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -62,21 +63,18 @@ impl ScalarUDFImpl for LocalDate {
         let ts = arrays[0].as_primitive::<TimestampNanosecondType>();
         let zones = arrays[1].as_string::<i32>();
         let mut out = Date32Builder::with_capacity(ts.len());
-        // Zones repeat within a batch, so the last parsed zone is kept.
-        let mut cached: Option<(String, Tz)> = None;
+        // Zones repeat within a batch, so each zone is parsed once per batch.
+        let mut parsed: HashMap<&str, Tz> = HashMap::new();
         for i in 0..ts.len() {
             if ts.is_null(i) || zones.is_null(i) {
                 out.append_null();
                 continue;
             }
             let name = zones.value(i);
-            let zone = match &cached {
-                Some((cached_name, zone)) if cached_name == name => *zone,
-                _ => match Tz::from_str(name) {
-                    Ok(zone) => {
-                        cached = Some((name.to_string(), zone));
-                        zone
-                    }
+            let zone = match parsed.get(name) {
+                Some(zone) => *zone,
+                None => match Tz::from_str(name) {
+                    Ok(zone) => *parsed.entry(name).or_insert(zone),
                     Err(_) => return exec_err!("unknown IANA time zone '{name}'"),
                 },
             };

@@ -201,7 +201,10 @@ fn new_context(options: &OpenOptions) -> Result<SessionContext> {
     settings.execution.parquet.schema_force_view_types = false;
     let mut runtime = RuntimeEnvBuilder::new();
     if let Some(limit) = options.memory_limit {
-        runtime = runtime.with_memory_limit(limit, 1.0);
+        // A fair pool splits the limit among the operators that can spill, so one
+        // aggregation cannot take it all and fail the others.
+        let pool = datafusion::execution::memory_pool::FairSpillPool::new(limit);
+        runtime = runtime.with_memory_pool(std::sync::Arc::new(pool));
     }
     Ok(SessionContext::new_with_config_rt(
         config,

@@ -32,7 +32,8 @@ pub enum Command {
         /// Currency of the metrics views.
         #[arg(long, default_value = "USD")]
         reporting_currency: String,
-        /// Memory limit for query execution, e.g. 4G or 512M; operators spill beyond it.
+        /// Memory limit for query execution, e.g. 4G or 512M. Operators that can spill
+        /// (sorts, aggregations) spill to disk beyond it; a hash join fails instead.
         #[arg(long, value_parser = parse_bytes)]
         memory_limit: Option<usize>,
     },

@@ -291,6 +291,25 @@ fn sql_pivots_the_waterfall_on_revenue_months() {
 }
 
 #[test]
+fn duplicate_dunning_threshold_is_invalid() {
+    let lake = TempLake::basic();
+    lake.write(
+        "dunning_policy.csv",
+        "stage,days_overdue\ncall,28\nphone,28\n",
+    );
+    let output = billsheet(&["validate", "--lake", lake.path().to_str().unwrap()]);
+    assert!(!output.status.success());
+    let message = stderr(&output) + &String::from_utf8_lossy(&output.stdout);
+    assert!(
+        message.contains(
+            "table dunning_policy, row 2, column days_overdue, value '28': duplicate key, \
+             first seen in row 1"
+        ),
+        "{message}"
+    );
+}
+
+#[test]
 fn missing_required_table_is_named() {
     let lake = TempLake::basic();
     std::fs::remove_file(lake.path().join("prices.csv")).unwrap();

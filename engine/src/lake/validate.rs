@@ -404,6 +404,13 @@ impl TableChecker {
                             .into(),
                     ));
                 }
+                // Two stages with one threshold would leave the stage to chance.
+                self.unique_key(
+                    row.int("days_overdue").map(|days| days.to_string()),
+                    number,
+                    "days_overdue",
+                    &mut found,
+                );
             }
             _ => {}
         }

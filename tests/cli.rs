@@ -226,7 +226,7 @@ fn sql_pivots_the_waterfall_on_revenue_months() {
     assert_eq!(header[14], "total");
     let row: Vec<&str> = lines.next().unwrap().split(',').collect();
     assert_eq!(row[..2], ["2026-01-01", "USD"]);
-    // January holds 31 of the year's 365 days of the fee, rounded to the cent.
+    // January gets 31 of the year's 365 days of the fee, rounded to the cent.
     assert_eq!(row[2], "101.9200");
     let cents: i64 = row[2..14]
         .iter()

@@ -10,7 +10,7 @@ use datafusion::prelude::ident;
 
 use crate::error::{BillsheetError, Result};
 
-/// Name of the column that holds each row's sum over all pivoted columns.
+/// Name of the column that contains each row's sum over all pivoted columns.
 pub const TOTAL_COLUMN: &str = "total";
 
 /// A pivot request: spread `column`'s values into columns holding sums of `value`.
@@ -44,9 +44,9 @@ impl std::str::FromStr for PivotSpec {
 /// cells where nothing falls), and a last column `total`.
 ///
 /// # Errors
-/// Fails when either column is missing from the frame, when they are the same column,
-/// when the value column is not numeric, or when two output columns would share a name
-/// (a key column named like a pivoted value or `total`, or two values with one text).
+/// Fails when either column is missing from the frame, when they are the same column, or
+/// when the value column is not numeric. Also fails when two output columns would share a
+/// name: a key column named like a pivoted value or `total`, or two values with one text.
 pub async fn pivot(frame: DataFrame, spec: &PivotSpec) -> Result<DataFrame> {
     let names: Vec<String> = frame
         .schema()
@@ -54,10 +54,10 @@ pub async fn pivot(frame: DataFrame, spec: &PivotSpec) -> Result<DataFrame> {
         .iter()
         .map(|f| f.name().clone())
         .collect();
-    for wanted in [&spec.column, &spec.value] {
-        if !names.contains(wanted) {
+    for requested in [&spec.column, &spec.value] {
+        if !names.contains(requested) {
             return Err(BillsheetError::Request(format!(
-                "cannot pivot: the result has no column '{wanted}' (columns: {})",
+                "cannot pivot: the result has no column '{requested}' (columns: {})",
                 names.join(", ")
             )));
         }

@@ -82,7 +82,7 @@ pub struct InputChecksum {
 /// The run holds the ledger lock throughout. It appends the ledger batch first and then
 /// writes the views to a sibling temporary folder that replaces `out` at the end. A run
 /// interrupted at any point leaves the ledger as it was or with the whole batch, and
-/// `out` as it was; the next run issues whatever is still missing and writes `out`.
+/// `out` as it was. The next run then issues whatever is still missing and writes `out`.
 ///
 /// # Errors
 /// Fails when another run holds the ledger lock, when the ledger is damaged, when a view

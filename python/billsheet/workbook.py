@@ -113,7 +113,7 @@ class Workbook:
         Like ``billsheet run``, this appends every invoice due through ``as_of`` that is
         not issued yet to the lake's ledger, ``<lake>/ledger/``, with the next invoice
         numbers. A workbook with registered tables is a what-if: its run issues nothing
-        and the manifest's ``ledger`` section says ``what_if: true``.
+        and the manifest's ``ledger`` section contains ``what_if: true``.
 
         ``out`` defaults to ``<lake>/out/<as_of>``. The views are written to a temporary
         folder that replaces ``out`` only when all of them are written, so a failed run

@@ -103,10 +103,10 @@ mod tests {
         assert!(!text.contains("reporting_currency()"), "not folded: {text}");
 
         let batches = frame.collect().await.unwrap();
-        let shown = arrow::util::pretty::pretty_format_batches(&batches)
+        let printed = arrow::util::pretty::pretty_format_batches(&batches)
             .unwrap()
             .to_string();
-        assert!(shown.contains("2026-03-31"), "{shown}");
-        assert!(shown.contains("EUR"), "{shown}");
+        assert!(printed.contains("2026-03-31"), "{printed}");
+        assert!(printed.contains("EUR"), "{printed}");
     }
 }

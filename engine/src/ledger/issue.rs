@@ -261,9 +261,9 @@ left join ledger_invoices g on g.invoice_id = r.invoice_id
 order by r.invoice_date, r.invoice_id";
 
 /// Returns the query of the issued invoices dated through `as_of` whose recomputation
-/// differs from the ledger: in a column of the invoice, in any column of a line, in the set of lines, or
-/// because the invoice is no longer computed (for example, its contract is now in
-/// `billing_errors`).
+/// differs from the ledger. An invoice differs in a column of the invoice, in any column
+/// of a line or in its set of lines, or when it is no longer computed (for example,
+/// because its contract is now in `billing_errors`).
 ///
 /// NOTE: a difference is only reported. The data contract bills it as an adjustment
 /// against the ledger's amounts on the contract's next invoice, which billsheet does

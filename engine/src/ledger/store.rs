@@ -166,8 +166,8 @@ pub fn read_ledger(folder: &Path) -> Result<LedgerContents> {
     Ok(contents)
 }
 
-/// Lists the batch folders in `folder` by number.
-fn batch_folders(folder: &Path) -> Result<Vec<(u64, PathBuf)>> {
+/// Lists the names and paths of the entries of `folder`, none when it does not exist.
+fn folder_entries(folder: &Path) -> Result<Vec<(String, PathBuf)>> {
     let entries = match fs::read_dir(folder) {
         Ok(entries) => entries,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -175,13 +175,22 @@ fn batch_folders(folder: &Path) -> Result<Vec<(u64, PathBuf)>> {
         }
         Err(error) => return Err(error.into()),
     };
-    let mut folders = Vec::new();
+    let mut named = Vec::new();
     for entry in entries {
         let path = entry?.path();
         let name = path
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_default();
+        named.push((name, path));
+    }
+    Ok(named)
+}
+
+/// Lists the batch folders in `folder` by number.
+fn batch_folders(folder: &Path) -> Result<Vec<(u64, PathBuf)>> {
+    let mut folders = Vec::new();
+    for (name, path) in folder_entries(folder)? {
         let Some(digits) = name.strip_prefix(BATCH_PREFIX) else {
             continue;
         };
@@ -374,20 +383,8 @@ pub(crate) fn conform(schema: &SchemaRef, batch: &RecordBatch) -> Result<RecordB
 /// returns their names. Call it only while holding the ledger lock, because a staging
 /// folder of a run that holds the lock is still being written.
 pub fn remove_staging(folder: &Path) -> Result<Vec<String>> {
-    let entries = match fs::read_dir(folder) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(Vec::new())
-        }
-        Err(error) => return Err(error.into()),
-    };
     let mut removed = Vec::new();
-    for entry in entries {
-        let path = entry?.path();
-        let name = path
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    for (name, path) in folder_entries(folder)? {
         if name.starts_with(STAGING_PREFIX) {
             if path.is_dir() {
                 fs::remove_dir_all(&path)?;

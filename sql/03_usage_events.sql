@@ -70,7 +70,9 @@ create view usage_events as
 select r.event_id, r.customer_id, r.meter, r.ts, r.quantity, r.dimension, r.received_at,
        r.deliveries,
        local_date(r.ts, c.timezone) as local_day,
-       local_date(coalesce(r.received_at, r.ts), c.timezone) as known_day
+       -- Written so that local_date(r.ts, ...) is one common expression, computed once.
+       coalesce(local_date(r.received_at, c.timezone), local_date(r.ts, c.timezone))
+         as known_day
 from usage_counted r
 join customers c on c.customer_id = r.customer_id;
 
@@ -84,8 +86,9 @@ select e.customer_id, e.meter, e.dimension, e.local_day, e.known_day,
        sum(e.deliveries) as deliveries,
        sum(e.quantity) as quantity_sum,
        max(e.quantity) as quantity_max,
-       last_value(e.quantity order by e.ts, e.event_id) as quantity_latest,
-       max(e.ts) as latest_ts
+       latest_value(e.quantity, e.ts, e.event_id) as quantity_latest,
+       max(e.ts) as latest_ts,
+       latest_value(e.event_id, e.ts, e.event_id) as latest_event_id
 from usage_events e
 group by e.customer_id, e.meter, e.dimension, e.local_day, e.known_day;
 
@@ -94,11 +97,23 @@ group by e.customer_id, e.meter, e.dimension, e.local_day, e.known_day;
 -- (latest start_date, then smallest contract_id). A charge with a dimension takes that
 -- dimension's events; a charge without one takes the rest of the meter's events.
 create view usage_matches as
-with targets as (
+with overlapping as (
+  -- Customers with two contracts in effect on a common day. Only their daily sums can
+  -- have candidates from several contracts and go through the ranking; the others take
+  -- their one contract's charges directly.
+  select distinct a.customer_id
+  from contract_terms a
+  join contract_terms b
+    on b.customer_id = a.customer_id and b.contract_id > a.contract_id
+   and (a.end_date is null or b.start_date < a.end_date)
+   and (b.end_date is null or a.start_date < b.end_date)
+),
+targets as (
   select t.contract_id, t.customer_id, t.start_date, t.end_date, ch.charge_id, ch.meter,
-         ch.dimension
+         ch.dimension, o.customer_id is not null as ranked
   from contract_terms t
   join charges ch on ch.contract_id = t.contract_id
+  left join overlapping o on o.customer_id = t.customer_id
   where ch.charge_type = 'usage'
 ),
 dimension_charges as (
@@ -107,7 +122,7 @@ dimension_charges as (
 candidates as (
   select d.customer_id, d.meter, d.dimension, d.local_day, d.known_day, u.contract_id,
          u.charge_id, u.start_date, d.event_count, d.quantity_sum, d.quantity_max,
-         d.quantity_latest, d.latest_ts
+         d.quantity_latest, d.latest_ts, d.latest_event_id, u.ranked
   from usage_daily d
   join targets u
     on u.customer_id = d.customer_id and u.meter = d.meter
@@ -117,18 +132,21 @@ candidates as (
   where d.known_day <= as_of_date()
     and (u.dimension = d.dimension or (u.dimension is null and x.contract_id is null))
 ),
+ranked_candidates as (
+  select * from candidates where ranked
+),
 -- The ranking runs as two aggregations: the latest start_date per daily sum, then the
 -- smallest contract_id among the contracts with it. The winning contract keeps all its
 -- candidate charges.
 best_start as (
   select customer_id, meter, dimension, local_day, known_day, max(start_date) as start_date
-  from candidates
+  from ranked_candidates
   group by customer_id, meter, dimension, local_day, known_day
 ),
 winners as (
   select c.customer_id, c.meter, c.dimension, c.local_day, c.known_day,
          min(c.contract_id) as contract_id
-  from candidates c
+  from ranked_candidates c
   join best_start b
     on b.customer_id = c.customer_id and b.meter = c.meter
    and (b.dimension is not distinct from c.dimension)
@@ -136,8 +154,16 @@ winners as (
    and b.start_date = c.start_date
   group by c.customer_id, c.meter, c.dimension, c.local_day, c.known_day
 )
-select c.*
-from candidates c
+select customer_id, meter, dimension, local_day, known_day, contract_id, charge_id,
+       start_date, event_count, quantity_sum, quantity_max, quantity_latest, latest_ts,
+       latest_event_id
+from candidates
+where not ranked
+union all
+select c.customer_id, c.meter, c.dimension, c.local_day, c.known_day, c.contract_id,
+       c.charge_id, c.start_date, c.event_count, c.quantity_sum, c.quantity_max,
+       c.quantity_latest, c.latest_ts, c.latest_event_id
+from ranked_candidates c
 join winners w
   on w.customer_id = c.customer_id and w.meter = c.meter
  and (w.dimension is not distinct from c.dimension)
@@ -160,7 +186,7 @@ where d.known_day <= as_of_date()
 create view usage_facts as
 select m.contract_id, m.charge_id, m.customer_id, m.meter, m.dimension, m.local_day,
        m.known_day, m.event_count, m.quantity_sum, m.quantity_max, m.quantity_latest,
-       m.latest_ts,
+       m.latest_ts, m.latest_event_id,
        billing_period_start(m.local_day, t.billing_anchor, ch."interval") as grid_start,
        billing_period_end(m.local_day, t.billing_anchor, ch."interval") as grid_end,
        greatest(billing_period_start(m.local_day, t.billing_anchor, ch."interval"),

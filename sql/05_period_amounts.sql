@@ -205,13 +205,14 @@ where p.line_type = 'usage';
 
 -- usage_quantities: each usage period's quantity by its meter's aggregation, as known on
 -- each billing date. sum, count and max finish the daily sums with plain aggregates.
--- unique_count and latest need a distinct count and an ordered aggregate, which are slower,
--- so they run in aggregations of their own over their meters' rows only.
+-- unique_count needs a distinct count and latest the latest row (by ts, then event_id), so
+-- they run in aggregations of their own over their meters' rows only.
 create view usage_quantities as
 with facts as (
   select b.contract_id, b.charge_id, b.period_start, b.billing_date,
          coalesce(m.aggregation, 'sum') as aggregation, f.event_count, f.quantity_sum,
-         f.quantity_max, f.dimension, f.quantity_latest, f.latest_ts
+         f.quantity_max, f.dimension, f.quantity_latest, f.latest_ts,
+         f.latest_event_id
   from usage_quantity_points b
   join usage_facts f
     on f.contract_id = b.contract_id and f.charge_id = b.charge_id
@@ -235,7 +236,7 @@ where aggregation = 'unique_count'
 group by contract_id, charge_id, period_start, billing_date
 union all
 select contract_id, charge_id, period_start, billing_date,
-       last_value(quantity_latest order by latest_ts) as quantity
+       latest_value(quantity_latest, latest_ts, latest_event_id) as quantity
 from facts
 where aggregation = 'latest'
 group by contract_id, charge_id, period_start, billing_date;

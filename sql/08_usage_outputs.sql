@@ -38,11 +38,42 @@ select event_id,
        end as reason,
        customer_id, meter, ts, quantity, dimension, received_at, deliveries
 from (
-  -- One pass over the counted events finds both reasons: no customer row, or a daily sum
-  -- that no contract takes.
   select r.*, c.timezone, local_date(r.ts, c.timezone) as local_day,
-         local_date(coalesce(r.received_at, r.ts), c.timezone) as known_day
-  from usage_counted r
+         coalesce(local_date(r.received_at, c.timezone), local_date(r.ts, c.timezone))
+           as known_day
+  from (
+    -- The counted events that may be rejected. Deliveries of events with one content are
+    -- narrowed before deduplication to unknown customers and to the local days of daily
+    -- sums no contract takes: all deliveries of such an event pass or fail together, so
+    -- only a small part of the usage is grouped. Events with several contents take their
+    -- counted content from the ranking.
+    select event_id, customer_id, meter, ts, quantity, dimension,
+           case when count(received_at) < count(*) then null else min(received_at) end
+             as received_at,
+           count(*) as deliveries
+    from (
+      select u.event_id, u.customer_id, u.meter, u.ts, u.quantity, u.dimension,
+             u.received_at, k.timezone, local_date(u.ts, k.timezone) as local_day
+      from usage u
+      left join customers k on k.customer_id = u.customer_id
+      where u.invalid_reason is null
+    ) u
+    where (timezone is null
+           or exists (
+             select 1 from usage_unmatched_days d
+             where d.customer_id = u.customer_id and d.meter = u.meter
+               and (d.dimension is not distinct from u.dimension)
+               and d.local_day = u.local_day
+           ))
+      and not exists (
+        select 1 from usage_multi_content_events m where m.event_id = u.event_id
+      )
+    group by event_id, customer_id, meter, ts, quantity, dimension
+    union all
+    select event_id, customer_id, meter, ts, quantity, dimension, received_at, deliveries
+    from usage_ranked_contents
+    where content_rank = 1
+  ) r
   left join customers c on c.customer_id = r.customer_id
 ) e
 where timezone is null

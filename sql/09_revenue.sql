@@ -26,16 +26,17 @@ with line_meters as (
   where l.line_type <> 'discount'
 ),
 by_quantity as (
-  select l.invoice_id, l.line_no, c.month_start as month,
+  -- The month of a day is its first day, computed per row rather than by a range join
+  -- with calendar_months, which would compare every daily sum with every month.
+  select l.invoice_id, l.line_no, cast(date_trunc('month', f.local_day) as date) as month,
          cast(sum(case when l.aggregation = 'count' then f.event_count
                        else f.quantity_sum end) as decimal(38, 9)) as weight
   from line_meters l
   join usage_facts f
     on f.contract_id = l.contract_id and f.charge_id = l.charge_id
    and f.period_start = l.period_start and f.known_day <= l.invoice_date
-  join calendar_months c on f.local_day >= c.month_start and f.local_day < c.month_end
   where l.line_type = 'usage' and l.aggregation in ('sum', 'count')
-  group by l.invoice_id, l.line_no, c.month_start
+  group by l.invoice_id, l.line_no, cast(date_trunc('month', f.local_day) as date)
 ),
 by_days as (
   select l.invoice_id, l.line_no,

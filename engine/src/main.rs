@@ -73,8 +73,11 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
                 defaults.as_of,
                 &defaults.reporting_currency,
             );
-            let functions = billsheet::functions::all_functions().into_iter();
-            for (_, doc) in functions.chain(parameters) {
+            let scalars = billsheet::functions::all_functions();
+            let aggregates = billsheet::functions::aggregate_functions();
+            let docs = scalars.into_iter().map(|(_, doc)| doc);
+            let docs = docs.chain(aggregates.into_iter().map(|(_, doc)| doc));
+            for doc in docs.chain(parameters.into_iter().map(|(_, doc)| doc)) {
                 println!(
                     "{}\n    {}\n    example: {}\n",
                     doc.signature, doc.description, doc.example

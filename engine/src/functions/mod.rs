@@ -9,6 +9,7 @@ pub mod billing_period;
 pub mod billing_periods;
 pub mod currency_minor_units;
 pub mod days_between;
+pub mod latest_value;
 pub mod local_date;
 pub mod money_amount;
 pub mod parameters;
@@ -16,7 +17,7 @@ pub mod prorate;
 pub mod rate_tiers;
 pub mod round_money;
 
-use datafusion::logical_expr::ScalarUDF;
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 use datafusion::prelude::SessionContext;
 
 /// The documentation `billsheet functions` prints for one function.
@@ -45,6 +46,11 @@ pub fn all_functions() -> Vec<(ScalarUDF, FunctionDoc)> {
     ]
 }
 
+/// Every aggregate function billsheet adds, with its documentation.
+pub fn aggregate_functions() -> Vec<(AggregateUDF, FunctionDoc)> {
+    vec![latest_value::udaf()]
+}
+
 /// The functions that return a workbook's parameters, with their documentation.
 pub fn parameter_functions(
     as_of: chrono::NaiveDate,
@@ -60,5 +66,8 @@ pub fn parameter_functions(
 pub fn register_all(ctx: &SessionContext) {
     for (udf, _) in all_functions() {
         ctx.register_udf(udf);
+    }
+    for (udaf, _) in aggregate_functions() {
+        ctx.register_udaf(udaf);
     }
 }

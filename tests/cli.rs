@@ -375,3 +375,40 @@ fn functions_lists_every_function() {
         );
     }
 }
+
+#[test]
+fn run_shows_progress_on_a_terminal_only() {
+    let lake = TempLake::basic();
+    let out = lake.path().join("run");
+    let args = format!(
+        "'{}' run --lake '{}' --as-of 2026-02-10 --out '{}'",
+        common::binary().display(),
+        lake.path().display(),
+        out.display()
+    );
+    // Piped standard error, as in logs and scripts: no bar.
+    let piped = billsheet(&[
+        "run",
+        "--lake",
+        lake.path().to_str().unwrap(),
+        "--as-of",
+        "2026-02-10",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(piped.status.success(), "{}", stderr(&piped));
+    assert!(!stderr(&piped).contains("computing"), "{}", stderr(&piped));
+    // `script` runs the command on a pseudo-terminal and records what it shows.
+    let record = lake.path().join("terminal.log");
+    let shown = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &args])
+        .arg(&record)
+        .env("TERM", "xterm")
+        .output()
+        .expect("script (util-linux) runs");
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    let screen = std::fs::read_to_string(&record).unwrap();
+    assert!(screen.contains("computing invoices"), "{screen}");
+    assert!(screen.contains("writing rated_usage"), "{screen}");
+    assert!(screen.contains("wrote "), "{screen}");
+}

@@ -55,6 +55,7 @@ impl CachedView {
             self.rows
                 .get_or_try_init(|| async {
                     let started = std::time::Instant::now();
+                    crate::progress::view_started(&self.name);
                     let physical = state.create_physical_plan(&self.plan).await?;
                     let batches = collect(physical, state.task_ctx())
                         .await?
@@ -67,6 +68,7 @@ impl CachedView {
                         self.name,
                         started.elapsed()
                     );
+                    crate::progress::view_done();
                     Ok::<_, datafusion::error::DataFusionError>(Arc::new(
                         MemTable::try_new(self.schema.clone(), vec![batches])?,
                     ))

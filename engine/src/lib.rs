@@ -15,6 +15,7 @@ pub mod lake;
 pub mod ledger;
 pub mod money;
 pub mod pivot;
+pub mod progress;
 pub mod rating;
 pub mod run;
 pub mod views;

@@ -19,7 +19,8 @@ use crate::error::{BillsheetError, Result};
 use crate::ledger::{self, LedgerLock, LedgerRun, LedgerSummary, OutputTable};
 use crate::money::decimal::from_i128;
 use crate::pivot::{pivot, PivotSpec};
-use crate::views::OUTPUT_VIEWS;
+use crate::progress::RunProgress;
+use crate::views::{self, OUTPUT_VIEWS};
 use crate::workbook::Workbook;
 
 /// File of the pivoted revenue waterfall in a run's output folder.
@@ -90,6 +91,11 @@ pub struct InputChecksum {
 /// internal error: a delivery would be lost).
 pub async fn run(workbook: &Workbook, out: &Path) -> Result<RunManifest> {
     let lock = LedgerLock::acquire(workbook.lake())?;
+    // Steps: each cached view computed, each output view written, then the pivot, the
+    // ledger's own outputs and the manifest.
+    let steps = views::cached_view_count() + OUTPUT_VIEWS.len() + 3;
+    let progress = RunProgress::start(steps as u64);
+    progress.message("issuing invoices into the ledger");
     let ledger = ledger::update(workbook, &lock).await?;
     let parent = out
         .parent()
@@ -104,7 +110,7 @@ pub async fn run(workbook: &Workbook, out: &Path) -> Result<RunManifest> {
     }
     std::fs::create_dir_all(&staging)?;
 
-    let result = write_all(workbook, &staging, &ledger).await;
+    let result = write_all(workbook, &staging, &ledger, &progress).await;
     let manifest = match result {
         Ok(manifest) => manifest,
         Err(error) => {
@@ -121,9 +127,11 @@ async fn write_all(
     workbook: &Workbook,
     staging: &Path,
     ledger: &LedgerRun,
+    progress: &RunProgress,
 ) -> Result<RunManifest> {
     let mut tables = Vec::new();
     for view in OUTPUT_VIEWS {
+        progress.message(format!("writing {view}"));
         let file = staging.join(format!("{view}.parquet"));
         let rows = match ledger.output_for_view(view) {
             Some(table) => write_table(table, &file)?,
@@ -134,7 +142,9 @@ async fn write_all(
             rows,
             file: format!("{view}.parquet"),
         });
+        progress.step_done();
     }
+    progress.message("writing the pivoted revenue waterfall");
     // The waterfall as finance reads it: one row per invoice month and currency, revenue
     // months as columns.
     let spec = PivotSpec {
@@ -148,6 +158,7 @@ async fn write_all(
         rows,
         file: WATERFALL_PIVOT_FILE.into(),
     });
+    progress.step_done();
     for (name, table) in ledger.extra_outputs() {
         let rows = write_table(table, &staging.join(format!("{name}.parquet")))?;
         tables.push(TableSummary {
@@ -156,6 +167,8 @@ async fn write_all(
             file: format!("{name}.parquet"),
         });
     }
+    progress.step_done();
+    progress.message("accounting for every usage delivery");
     let usage = usage_accounting(workbook).await?;
     if !usage.balanced {
         return Err(BillsheetError::Internal(format!(
@@ -179,6 +192,7 @@ async fn write_all(
     let json = serde_json::to_string_pretty(&manifest)
         .map_err(|e| BillsheetError::Internal(e.to_string()))?;
     std::fs::write(staging.join("manifest.json"), json + "\n")?;
+    progress.step_done();
     Ok(manifest)
 }
 

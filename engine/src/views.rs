@@ -140,6 +140,18 @@ fn parse_create_view(statement: &str) -> Option<(&str, &str)> {
     Some((name, query))
 }
 
+/// The number of built-in views kept as [`CachedView`]s, each computed at most once.
+pub fn cached_view_count() -> usize {
+    BUILTIN_SQL
+        .iter()
+        .flat_map(|(_, text)| split_statements(text))
+        .filter_map(|statement| {
+            parse_create_view(&statement).map(|(name, _)| name.to_owned())
+        })
+        .filter(|name| !STREAMED_VIEWS.contains(&name.as_str()))
+        .count()
+}
+
 /// Creates the built-in views, each as a [`CachedView`] unless it streams usage events.
 pub async fn create_builtin_views(ctx: &SessionContext) -> Result<()> {
     for (file, text) in BUILTIN_SQL {

@@ -1,8 +1,8 @@
 -- Deduplication. An event_id may be delivered several times. Identical deliveries count
 -- once; when the contents differ, the first received counts and contents received at the
--- same time are ordered by their values. Most events arrive with one content: a hash
--- aggregation finds the few events with several contents, and only those go through a
--- ranking window.
+-- same time are ordered by their values. Most events are delivered once: an aggregation
+-- on event_id alone finds the few delivered more than once, and only their deliveries
+-- are grouped by content and ranked. Every other delivery is an event by itself.
 -- NOTE: the data contract breaks ties between contents received at the same time by file
 -- name and row order. The scan does not expose them, so ordering by value keeps the choice
 -- deterministic.
@@ -18,13 +18,14 @@ from usage
 where invalid_reason is null
 group by event_id, customer_id, meter, ts, quantity, dimension;
 
--- usage_multi_content_events: the event_ids delivered with more than one content.
-create view usage_multi_content_events as
-select event_id from usage_contents group by event_id having count(*) > 1;
+-- usage_repeated_events: the event_ids with more than one valid delivery, identical or
+-- not.
+create view usage_repeated_events as
+select event_id from usage where invalid_reason is null group by event_id having count(*) > 1;
 
--- usage_ranked_contents: the contents of the events with several contents, ranked in the
--- order they count. The filter on event_id comes before the aggregation, so only those
--- events' deliveries are grouped.
+-- usage_ranked_contents: the contents of the events delivered more than once, ranked in
+-- the order they count. The filter on event_id comes before the aggregation, so only
+-- those events' deliveries are grouped.
 create view usage_ranked_contents as
 select c.*,
        count(*) over (partition by event_id) as contents,
@@ -39,19 +40,24 @@ from (
            as received_at
   from usage
   where invalid_reason is null
-    and event_id in (select event_id from usage_multi_content_events)
+    and event_id in (select event_id from usage_repeated_events)
   group by event_id, customer_id, meter, ts, quantity, dimension
 ) c;
+
+-- usage_single_deliveries: the valid deliveries of events delivered once, each an event
+-- that counts as it is.
+create view usage_single_deliveries as
+select u.event_id, u.customer_id, u.meter, u.ts, u.quantity, u.dimension, u.received_at
+from usage u
+where u.invalid_reason is null
+  and not exists (select 1 from usage_repeated_events r where r.event_id = u.event_id);
 
 -- usage_counted: per event_id, the content that counts and how many distinct contents
 -- were delivered.
 create view usage_counted as
-select c.event_id, cast(1 as bigint) as contents, c.customer_id, c.meter, c.ts, c.quantity,
-       c.dimension, c.received_at, c.deliveries
-from usage_contents c
-where not exists (
-  select 1 from usage_multi_content_events m where m.event_id = c.event_id
-)
+select event_id, cast(1 as bigint) as contents, customer_id, meter, ts, quantity,
+       dimension, received_at, cast(1 as bigint) as deliveries
+from usage_single_deliveries
 union all
 select event_id, contents, customer_id, meter, ts, quantity, dimension, received_at,
        deliveries
@@ -80,16 +86,21 @@ join customers c on c.customer_id = r.customer_id;
 -- local day and the local day they became known, including days known after the as-of
 -- date (consumers filter on known_day). Every meter aggregation can be finished from these
 -- sums, and `deliveries` lets the usage accounting count without another pass over usage.
+-- The latest event (by ts, then event_id) is only looked for on `latest` meters; on other
+-- meters quantity_latest and latest_event_id are null.
 create view usage_daily as
 select e.customer_id, e.meter, e.dimension, e.local_day, e.known_day,
        count(*) as event_count,
        sum(e.deliveries) as deliveries,
        sum(e.quantity) as quantity_sum,
        max(e.quantity) as quantity_max,
-       latest_value(e.quantity, e.ts, e.event_id) as quantity_latest,
+       latest_value(e.quantity, e.ts, e.event_id)
+         filter (where m.aggregation = 'latest') as quantity_latest,
        max(e.ts) as latest_ts,
-       latest_value(e.event_id, e.ts, e.event_id) as latest_event_id
+       latest_value(e.event_id, e.ts, e.event_id)
+         filter (where m.aggregation = 'latest') as latest_event_id
 from usage_events e
+left join meters m on m.meter = e.meter
 group by e.customer_id, e.meter, e.dimension, e.local_day, e.known_day;
 
 -- usage_matches: each daily sum with the contract and charges that take it: the customer's

@@ -18,65 +18,43 @@ where q.billing_date = as_of_date();
 -- usage_rejects: every usage delivery that is not billed, with the reason: values that do
 -- not fit, a conflicting redelivery, an unknown customer or no contract pricing the meter.
 -- One row per rejected content of an event; `deliveries` counts its identical copies.
+-- Two passes over the deliveries: one over those that stand alone (invalid, or of an event
+-- delivered once), one over the ranked contents of events delivered more than once.
 create view usage_rejects as
-select event_id, invalid_reason as reason, customer_id, meter, ts, quantity, dimension,
-       received_at, cast(1 as bigint) as deliveries
-from usage
-where invalid_reason is not null
-union all
+with contents as (
+  select u.event_id, u.invalid_reason, u.customer_id, u.meter, u.ts, u.quantity,
+         u.dimension, u.received_at, cast(1 as bigint) as deliveries,
+         cast(1 as bigint) as content_rank
+  from usage u
+  where u.invalid_reason is not null
+     or not exists (select 1 from usage_repeated_events r where r.event_id = u.event_id)
+  union all
+  select event_id, cast(null as varchar) as invalid_reason, customer_id, meter, ts, quantity,
+         dimension, received_at, deliveries, content_rank
+  from usage_ranked_contents
+),
+placed as (
+  select c.*, k.timezone, local_date(c.ts, k.timezone) as local_day,
+         coalesce(local_date(c.received_at, k.timezone), local_date(c.ts, k.timezone))
+           as known_day
+  from contents c
+  left join customers k on k.customer_id = c.customer_id
+)
 select event_id,
-       'conflicting delivery of event ' || event_id
-         || ': differs from the delivery that counts' as reason,
-       customer_id, meter, ts, quantity, dimension, received_at, deliveries
-from usage_conflicts
-union all
-select event_id,
-       case when timezone is null then 'unknown customer ' || customer_id
+       case when invalid_reason is not null then invalid_reason
+            when content_rank > 1
+              then 'conflicting delivery of event ' || event_id
+                   || ': differs from the delivery that counts'
+            when timezone is null then 'unknown customer ' || customer_id
             else 'no contract of customer ' || customer_id || ' prices meter ' || meter
                  || coalesce(' with dimension ' || dimension, '') || ' on '
                  || cast(local_day as varchar)
        end as reason,
        customer_id, meter, ts, quantity, dimension, received_at, deliveries
-from (
-  select r.*, c.timezone, local_date(r.ts, c.timezone) as local_day,
-         coalesce(local_date(r.received_at, c.timezone), local_date(r.ts, c.timezone))
-           as known_day
-  from (
-    -- The counted events that may be rejected. Deliveries of events with one content are
-    -- narrowed before deduplication to unknown customers and to the local days of daily
-    -- sums no contract takes: all deliveries of such an event pass or fail together, so
-    -- only a small part of the usage is grouped. Events with several contents take their
-    -- counted content from the ranking.
-    select event_id, customer_id, meter, ts, quantity, dimension,
-           case when count(received_at) < count(*) then null else min(received_at) end
-             as received_at,
-           count(*) as deliveries
-    from (
-      select u.event_id, u.customer_id, u.meter, u.ts, u.quantity, u.dimension,
-             u.received_at, k.timezone, local_date(u.ts, k.timezone) as local_day
-      from usage u
-      left join customers k on k.customer_id = u.customer_id
-      where u.invalid_reason is null
-    ) u
-    where (timezone is null
-           or exists (
-             select 1 from usage_unmatched_days d
-             where d.customer_id = u.customer_id and d.meter = u.meter
-               and (d.dimension is not distinct from u.dimension)
-               and d.local_day = u.local_day
-           ))
-      and not exists (
-        select 1 from usage_multi_content_events m where m.event_id = u.event_id
-      )
-    group by event_id, customer_id, meter, ts, quantity, dimension
-    union all
-    select event_id, customer_id, meter, ts, quantity, dimension, received_at, deliveries
-    from usage_ranked_contents
-    where content_rank = 1
-  ) r
-  left join customers c on c.customer_id = r.customer_id
-) e
-where timezone is null
+from placed e
+where invalid_reason is not null
+   or content_rank > 1
+   or timezone is null
    or exists (
      select 1 from usage_unmatched_days u
      where u.customer_id = e.customer_id and u.meter = e.meter

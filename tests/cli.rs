@@ -397,7 +397,11 @@ fn run_shows_progress_on_a_terminal_only() {
         out.to_str().unwrap(),
     ]);
     assert!(piped.status.success(), "{}", stderr(&piped));
-    assert!(!stderr(&piped).contains("computing"), "{}", stderr(&piped));
+    assert!(
+        !stderr(&piped).contains("issuing invoices"),
+        "{}",
+        stderr(&piped)
+    );
     // `script` runs the command on a pseudo-terminal and records what it shows.
     let record = lake.path().join("terminal.log");
     let shown = std::process::Command::new("script")
@@ -408,7 +412,11 @@ fn run_shows_progress_on_a_terminal_only() {
         .expect("script (util-linux) runs");
     assert!(shown.status.success(), "{}", stderr(&shown));
     let screen = std::fs::read_to_string(&record).unwrap();
-    assert!(screen.contains("computing invoices"), "{screen}");
-    assert!(screen.contains("writing rated_usage"), "{screen}");
+    // The bar is drawn at most a few times a second, so only its first state is sure to
+    // be seen on a run this short.
+    assert!(
+        screen.contains("] 0/") && screen.contains("issuing invoices into the ledger"),
+        "{screen}"
+    );
     assert!(screen.contains("wrote "), "{screen}");
 }

@@ -69,6 +69,7 @@ pub const OUTPUT_VIEWS: &[&str] = &[
 const STREAMED_VIEWS: &[&str] = &[
     "usage_contents",
     "usage_ranked_contents",
+    "usage_single_deliveries",
     "usage_counted",
     "usage_conflicts",
     "usage_events",

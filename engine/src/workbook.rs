@@ -199,12 +199,22 @@ fn new_context(options: &OpenOptions) -> Result<SessionContext> {
     // DATAFUSION_EXECUTION_TARGET_PARTITIONS=4.
     let mut config = SessionConfig::from_env()?.with_information_schema(true);
     let settings = config.options_mut();
-    if std::env::var_os("DATAFUSION_EXECUTION_TARGET_PARTITIONS").is_none() {
+    let unset = |name: &str| std::env::var_os(name).is_none();
+    if unset("DATAFUSION_EXECUTION_TARGET_PARTITIONS") {
         // Two partitions per core keep both cores busy while one partition waits on a
         // scan or a repartition: on 10M events, a run on two cores took 34 s instead of
         // 38 s with the default of one per core, and wrote the same bytes.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         settings.execution.target_partitions = 2 * cores;
+    }
+    // Joins of the events with a table of up to a few million rows (repeated event ids,
+    // unmatched days) build one shared hash table instead of repartitioning every event
+    // by the join key: 23 s instead of 26 s on 10M events.
+    if unset("DATAFUSION_OPTIMIZER_HASH_JOIN_SINGLE_PARTITION_THRESHOLD") {
+        settings.optimizer.hash_join_single_partition_threshold = 64 << 20;
+    }
+    if unset("DATAFUSION_OPTIMIZER_HASH_JOIN_SINGLE_PARTITION_THRESHOLD_ROWS") {
+        settings.optimizer.hash_join_single_partition_threshold_rows = 4 << 20;
     }
     settings.sql_parser.map_string_types_to_utf8view = false;
     settings.execution.parquet.schema_force_view_types = false;

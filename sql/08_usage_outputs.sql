@@ -75,10 +75,14 @@ with billed as (
    and b.billing_date >= f.known_day and b.billing_date <= as_of_date()
   group by f.customer_id, f.meter, f.dimension, f.local_day, f.known_day
 ),
-no_contract as (
-  select count(*) as events, coalesce(sum(deliveries), 0) as deliveries
+-- One pass over the rejects, which are recomputed rather than kept: they grow with the
+-- usage.
+rejects as (
+  select count(*) filter (where reason like 'no contract %') as no_contract_events,
+         coalesce(sum(deliveries) filter (where reason like 'no contract %'), 0)
+           as no_contract_deliveries,
+         coalesce(sum(deliveries), 0) as deliveries
   from usage_rejects
-  where reason like 'no contract %'
 ),
 -- Counted events of known customers, from their daily sums. Events of unknown customers
 -- are counted in usage_rejects.
@@ -88,7 +92,9 @@ counted as (
 )
 select (select count(*) from usage) as deliveries,
        (select coalesce(sum(events), 0) from billed) as billed,
-       c.events - n.events - (select coalesce(sum(events), 0) from billed) as pending,
-       (c.deliveries - c.events) - (n.deliveries - n.events) as redelivered,
-       (select coalesce(sum(deliveries), 0) from usage_rejects) as rejected
-from counted c cross join no_contract n;
+       c.events - r.no_contract_events - (select coalesce(sum(events), 0) from billed)
+         as pending,
+       (c.deliveries - c.events) - (r.no_contract_deliveries - r.no_contract_events)
+         as redelivered,
+       r.deliveries as rejected
+from counted c cross join rejects r;

@@ -25,6 +25,13 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
+            if format!("{error:#}").contains("Resources exhausted") {
+                eprintln!(
+                    "hint: the query needs more memory than --memory-limit allows; \
+                     raise the limit (operators that cannot spill, such as hash joins, \
+                     need their whole input in memory)"
+                );
+            }
             ExitCode::FAILURE
         }
     }

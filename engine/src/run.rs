@@ -208,15 +208,28 @@ fn sorted(frame: DataFrame) -> Result<DataFrame> {
     Ok(frame.sort(order)?)
 }
 
-/// Streams a result into a Parquet file and returns its row count.
+/// Streams a result into a Parquet file and returns its row count. Every column is
+/// written as nullable, whether the view is kept or streamed, so an output's schema does
+/// not depend on how billsheet computes it.
 async fn write_frame(frame: DataFrame, file: &Path) -> Result<u64> {
-    let schema = frame.schema().inner().clone();
+    let fields: Vec<_> = frame
+        .schema()
+        .inner()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_nullable(true))
+        .collect();
+    let schema = std::sync::Arc::new(arrow::datatypes::Schema::new(fields));
     let mut stream = frame.execute_stream().await?;
-    let mut writer = ArrowWriter::try_new(File::create(file)?, schema, None)?;
+    let mut writer = ArrowWriter::try_new(File::create(file)?, schema.clone(), None)?;
     let mut rows = 0u64;
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         rows += batch.num_rows() as u64;
+        let batch = arrow::record_batch::RecordBatch::try_new(
+            schema.clone(),
+            batch.columns().to_vec(),
+        )?;
         writer.write(&batch)?;
     }
     writer.close()?;

@@ -70,6 +70,7 @@ const STREAMED_VIEWS: &[&str] = &[
     "usage_contents",
     "usage_ranked_contents",
     "usage_single_deliveries",
+    "usage_rejects",
     "usage_counted",
     "usage_conflicts",
     "usage_events",

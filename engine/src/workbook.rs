@@ -197,7 +197,12 @@ impl Workbook {
 fn new_context(options: &OpenOptions) -> Result<SessionContext> {
     // DATAFUSION_* environment variables tune the engine, for example
     // DATAFUSION_EXECUTION_TARGET_PARTITIONS=4.
-    let mut config = SessionConfig::from_env()?.with_information_schema(true);
+    let config = SessionConfig::from_env().map_err(|error| {
+        BillsheetError::Request(format!(
+            "a DATAFUSION_* environment variable has an invalid value: {error}"
+        ))
+    })?;
+    let mut config = config.with_information_schema(true);
     let settings = config.options_mut();
     let unset = |name: &str| std::env::var_os(name).is_none();
     if unset("DATAFUSION_EXECUTION_TARGET_PARTITIONS") {

@@ -49,8 +49,10 @@ pub enum Command {
         /// Write the result to this file instead of standard output.
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
+        /// Currency of the metrics views.
         #[arg(long, default_value = "USD")]
         reporting_currency: String,
+        /// Memory limit for query execution, e.g. 4G or 512M (see `run --help`).
         #[arg(long, value_parser = parse_bytes)]
         memory_limit: Option<usize>,
         /// Pivot the result: COLUMN:VALUE makes each distinct value of COLUMN a column
@@ -93,7 +95,10 @@ pub enum Format {
     Xlsx,
 }
 
-/// Parses a byte size such as `4G`, `512M`, `100K` or `1048576`.
+/// The smallest memory limit accepted.
+const MIN_MEMORY_LIMIT: usize = 128 << 20;
+
+/// Parses a byte size such as `4G`, `512M` or `1073741824`, at least 128M.
 pub fn parse_bytes(text: &str) -> Result<usize, String> {
     let text = text.trim();
     let (number, factor) = match text.char_indices().last() {
@@ -106,5 +111,11 @@ pub fn parse_bytes(text: &str) -> Result<usize, String> {
         .trim()
         .parse()
         .map_err(|_| format!("invalid size '{text}': expected e.g. 4G, 512M or bytes"))?;
-    Ok((value * factor as f64) as usize)
+    let bytes = (value * factor as f64) as usize;
+    // Sorts reserve memory for merging their spilled runs up front, so a pool much below
+    // this fails on any lake.
+    if bytes < MIN_MEMORY_LIMIT {
+        return Err(format!("size '{text}' is too small: the least is 128M"));
+    }
+    Ok(bytes)
 }

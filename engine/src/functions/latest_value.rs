@@ -37,9 +37,10 @@ pub fn udaf() -> (AggregateUDF, FunctionDoc) {
         name: "latest_value",
         signature: "latest_value(value, ts timestamp, tiebreak varchar) -> type of value",
         description: "Aggregate: the value of the row with the latest `ts`, ties going to the \
-                      greatest `tiebreak`; rows without `ts` are skipped. The same as \
+                      greatest `tiebreak` (a null tiebreak counts as the greatest); rows \
+                      without `ts` are skipped. The same as \
                       `last_value(value order by ts, tiebreak)`, in one pass without sorting. \
-                      `value` is a decimal or text.",
+                      `value` is a decimal, an integer (returned as a decimal) or text.",
         example: "select meter, latest_value(quantity, ts, event_id) from usage group by meter",
     };
     let signature = Signature::user_defined(Volatility::Immutable);
@@ -191,7 +192,13 @@ fn is_later(
         Some((current_ts, current_tiebreak)) => match ts.cmp(&current_ts) {
             Ordering::Greater => true,
             Ordering::Less => false,
-            Ordering::Equal => tiebreak > current_tiebreak,
+            // A null tiebreak counts as the greatest, as `order by tiebreak` puts nulls
+            // last.
+            Ordering::Equal => match (tiebreak, current_tiebreak) {
+                (Some(a), Some(b)) => a > b,
+                (None, Some(_)) => true,
+                (_, None) => false,
+            },
         },
     }
 }
@@ -464,6 +471,8 @@ mod tests {
         ('a', cast(9.5 as decimal(38, 9)), cast(null as timestamp), 'e9'), \
         ('b', cast(null as decimal(38, 9)), timestamp '2026-01-02T00:00:00', 'e4'), \
         ('b', cast(4.0 as decimal(38, 9)), timestamp '2026-01-01T00:00:00', 'e5'), \
+        ('d', cast(1.0 as decimal(38, 9)), timestamp '2026-01-01T00:00:00', cast(null as varchar)), \
+        ('d', cast(2.0 as decimal(38, 9)), timestamp '2026-01-01T00:00:00', 'e8'), \
         ('c', cast(7.0 as decimal(38, 9)), cast(null as timestamp), 'e6')) \
         as t(k, q, ts, id)";
 
@@ -480,6 +489,8 @@ mod tests {
         assert!(lines[4].contains("| b |             | e4 |"), "{lines:?}");
         // c: no row with a ts.
         assert!(lines[5].contains("| c |             |    |"), "{lines:?}");
+        // d: a tie whose second row has no tiebreak, which counts as the greatest.
+        assert!(lines[6].contains("| d | 1.000000000 |    |"), "{lines:?}");
     }
 
     #[tokio::test]

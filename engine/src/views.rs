@@ -70,11 +70,13 @@ const STREAMED_VIEWS: &[&str] = &[
     "usage_contents",
     "usage_ranked_contents",
     "usage_single_deliveries",
-    "usage_rejects",
     "usage_counted",
     "usage_conflicts",
     "usage_events",
 ];
+
+/// Built-in views kept on disk rather than in memory: their rows grow with the usage.
+const ON_DISK_VIEWS: &[&str] = &["usage_rejects"];
 
 /// Splits SQL text into statements at semicolons outside quotes and comments.
 pub fn split_statements(text: &str) -> Vec<String> {
@@ -172,7 +174,12 @@ pub async fn create_builtin_views(ctx: &SessionContext) -> Result<()> {
                 .map_err(|error| {
                     BillsheetError::Request(format!("in {origin}, view {name}: {error}"))
                 })?;
-            ctx.register_table(name, Arc::new(CachedView::new(name, plan)))?;
+            let view = if ON_DISK_VIEWS.contains(&name) {
+                CachedView::on_disk(name, plan)
+            } else {
+                CachedView::new(name, plan)
+            };
+            ctx.register_table(name, Arc::new(view))?;
         }
     }
     Ok(())

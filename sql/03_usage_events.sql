@@ -86,7 +86,7 @@ join customers c on c.customer_id = r.customer_id;
 -- local day and the local day they became known, including days known after the as-of
 -- date (consumers filter on known_day). Every meter aggregation can be finished from these
 -- sums, and `deliveries` lets the usage accounting count without another pass over usage.
--- The latest event (by ts, then event_id) is only looked for on `latest` meters; on other
+-- The latest event (by ts, then event_id) is only looked for on `latest` meters. On other
 -- meters quantity_latest and latest_event_id are null.
 create view usage_daily as
 select e.customer_id, e.meter, e.dimension, e.local_day, e.known_day,

@@ -75,7 +75,7 @@ with billed as (
    and b.billing_date >= f.known_day and b.billing_date <= as_of_date()
   group by f.customer_id, f.meter, f.dimension, f.local_day, f.known_day
 ),
--- One pass over the rejects, which are kept on disk: they grow with the usage.
+-- One pass over the rejects. They are kept on disk because they grow with the usage.
 rejects as (
   select count(*) filter (where reason like 'no contract %') as no_contract_events,
          coalesce(sum(deliveries) filter (where reason like 'no contract %'), 0)

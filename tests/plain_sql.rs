@@ -1,5 +1,5 @@
 //! The optimized usage views against plain SQL. The built-in views take shortcuts for
-//! speed: only events delivered with several contents are ranked, the latest quantity comes
+//! speed: only events delivered more than once are grouped and ranked, the latest quantity comes
 //! from the `latest_value` aggregate instead of an ordered `last_value`, only customers with
 //! overlapping contracts rank their candidate contracts, and the rejects narrow deliveries
 //! before deduplicating them. Here each of those views is written again the plain way
@@ -67,10 +67,10 @@ fn day(text: &str) -> NaiveDate {
     text.parse().unwrap()
 }
 
-/// Writes a lake of `customers` customers (and two unknown ones in the usage) whose
-/// usage has redeliveries, conflicting contents received at the same and at different
-/// times, late arrivals, events sharing a timestamp, invalid rows, overlapping contracts,
-/// days before any contract, and every meter aggregation.
+/// Writes a lake of `customers` customers, and two unknown ones in the usage. The usage
+/// has redeliveries, conflicting contents received at the same and at different times,
+/// late arrivals, events sharing a timestamp, invalid rows, overlapping contracts, days
+/// before any contract, and every meter aggregation.
 fn write_lake(folder: &Path, seed: u64, customers: usize) {
     let mut random = Random::new(seed);
     std::fs::create_dir_all(folder).unwrap();

@@ -39,7 +39,7 @@ pub struct CachedView {
     name: String,
     plan: LogicalPlan,
     schema: SchemaRef,
-    /// Where the rows are kept on disk; None keeps them in memory.
+    /// The temporary file that holds the rows, or None to hold them in memory.
     file: Option<PathBuf>,
     rows: OnceCell<Arc<dyn TableProvider>>,
 }
@@ -69,8 +69,8 @@ impl CachedView {
         }
     }
 
-    /// A cached view of `plan` whose rows are kept in a temporary Parquet file, removed
-    /// when the view is dropped.
+    /// Returns a cached view of `plan` whose rows are kept in a temporary Parquet file,
+    /// removed when the view is dropped.
     pub fn on_disk(name: &str, plan: LogicalPlan) -> Self {
         let number = NEXT_FILE.fetch_add(1, Ordering::Relaxed);
         let file = std::env::temp_dir().join(format!(

@@ -85,7 +85,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn views_report_to_the_active_bar_until_it_is_dropped() {
+    fn active_bar_counts_views() {
         let progress = RunProgress::start(10);
         view_started("usage_daily");
         view_done();

@@ -1,7 +1,7 @@
 //! `latest_value(value, ts, tiebreak)`: the value of the row with the latest `ts`, ties
 //! going to the greatest `tiebreak`.
 //!
-//! It gives the same answer as `last_value(value order by ts, tiebreak)` for rows whose
+//! It gives the same result as `last_value(value order by ts, tiebreak)` for rows whose
 //! `ts` is set, but keeps one (ts, tiebreak, value) triple per group in flat vectors
 //! instead of sorting each group's rows. The `latest` meters and the daily usage sums use
 //! it: on 10 million events the ordered `last_value` took 11 s of a run, this takes a
@@ -47,7 +47,7 @@ pub fn udaf() -> (AggregateUDF, FunctionDoc) {
     (AggregateUDF::from(LatestValue { signature }), doc)
 }
 
-/// The value type an argument list aggregates to.
+/// Returns the type of the aggregate's result for these argument types.
 fn value_type(arg_types: &[DataType]) -> Result<DataType> {
     match arg_types.first() {
         Some(DataType::Decimal128(p, s)) => Ok(DataType::Decimal128(*p, *s)),
@@ -181,7 +181,7 @@ enum Stored {
     Text(Vec<Option<String>>),
 }
 
-/// Whether a row at (ts, tiebreak) comes after the group's current latest row.
+/// Returns whether a row at (ts, tiebreak) comes after the group's current latest row.
 fn is_later(
     ts: i64,
     tiebreak: Option<&str>,

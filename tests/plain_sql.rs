@@ -1,12 +1,15 @@
-//! The optimized usage views against plain SQL. The built-in views take shortcuts for
-//! speed: only events delivered more than once are grouped and ranked, the latest quantity comes
-//! from the `latest_value` aggregate instead of an ordered `last_value`, only customers with
-//! overlapping contracts rank their candidate contracts, and the rejects narrow deliveries
-//! before deduplicating them. Here each of those views is written again the plain way
-//! (a ranking window over every event, ordered aggregates, a rank over every candidate)
-//! and both are run by the real binary on generated lakes that exercise every shortcut.
-//! Everything downstream (rating, invoices, revenue) reads these views, so equal views
-//! give equal amounts to the cent.
+//! The optimized usage views against plain SQL. The built-in views take these shortcuts
+//! for speed:
+//! - only events delivered more than once are grouped by content and ranked;
+//! - the latest quantity comes from the `latest_value` aggregate instead of an ordered
+//!   `last_value`;
+//! - only customers with overlapping contracts rank their candidate contracts;
+//! - the rejects read the deliveries of events delivered once as they are.
+//!
+//! Here each of those views is written again the plain way (a ranking window over every
+//! event, ordered aggregates, a rank over every candidate) and both are run by the real
+//! binary on generated lakes that exercise every shortcut. Everything downstream (rating,
+//! invoices, revenue) reads these views, so equal views give equal amounts to the cent.
 
 mod ledger_support;
 

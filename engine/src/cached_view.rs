@@ -39,7 +39,7 @@ pub struct CachedView {
     name: String,
     plan: LogicalPlan,
     schema: SchemaRef,
-    /// The temporary file that holds the rows, or None to hold them in memory.
+    /// The temporary file that contains the rows, or None to keep them in memory.
     file: Option<PathBuf>,
     rows: OnceCell<Arc<dyn TableProvider>>,
 }
@@ -52,14 +52,7 @@ impl CachedView {
     pub fn new(name: &str, plan: LogicalPlan) -> Self {
         // Every column is nullable: the plan's nullability is not always what execution
         // produces, and the cached batches are rewrapped in this schema.
-        let fields: Vec<_> = plan
-            .schema()
-            .as_arrow()
-            .fields()
-            .iter()
-            .map(|f| f.as_ref().clone().with_nullable(true))
-            .collect();
-        let schema = Arc::new(arrow::datatypes::Schema::new(fields));
+        let schema = all_nullable(plan.schema().as_arrow());
         CachedView {
             name: name.to_string(),
             plan,
@@ -154,6 +147,16 @@ impl Drop for CachedView {
             let _ = std::fs::remove_file(file);
         }
     }
+}
+
+/// Returns `schema` with every field nullable.
+pub(crate) fn all_nullable(schema: &arrow::datatypes::Schema) -> SchemaRef {
+    let fields: Vec<_> = schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_nullable(true))
+        .collect();
+    Arc::new(arrow::datatypes::Schema::new(fields))
 }
 
 /// Rewraps a batch in `schema`, casting columns whose type the physical plan chose

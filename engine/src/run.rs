@@ -15,6 +15,7 @@ use parquet::arrow::ArrowWriter;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::cached_view::all_nullable;
 use crate::error::{BillsheetError, Result};
 use crate::ledger::{self, LedgerLock, LedgerRun, LedgerSummary, OutputTable};
 use crate::money::decimal::from_i128;
@@ -212,14 +213,7 @@ fn sorted(frame: DataFrame) -> Result<DataFrame> {
 /// written as nullable, whether the view is kept or streamed, so an output's schema does
 /// not depend on how billsheet computes it.
 async fn write_frame(frame: DataFrame, file: &Path) -> Result<u64> {
-    let fields: Vec<_> = frame
-        .schema()
-        .inner()
-        .fields()
-        .iter()
-        .map(|f| f.as_ref().clone().with_nullable(true))
-        .collect();
-    let schema = std::sync::Arc::new(arrow::datatypes::Schema::new(fields));
+    let schema = all_nullable(frame.schema().as_arrow());
     let mut stream = frame.execute_stream().await?;
     let mut writer = ArrowWriter::try_new(File::create(file)?, schema.clone(), None)?;
     let mut rows = 0u64;

@@ -144,15 +144,18 @@ fn parse_create_view(statement: &str) -> Option<(&str, &str)> {
     Some((name, query))
 }
 
-/// The number of built-in views kept as [`CachedView`]s, each computed at most once.
+/// Returns the name and query of a statement that creates a built-in view to be cached,
+/// or None for a streamed view or another statement.
+fn cached_view(statement: &str) -> Option<(&str, &str)> {
+    parse_create_view(statement).filter(|(name, _)| !STREAMED_VIEWS.contains(name))
+}
+
+/// Counts the built-in views registered as [`CachedView`]s.
 pub fn cached_view_count() -> usize {
     BUILTIN_SQL
         .iter()
         .flat_map(|(_, text)| split_statements(text))
-        .filter_map(|statement| {
-            parse_create_view(&statement).map(|(name, _)| name.to_owned())
-        })
-        .filter(|name| !STREAMED_VIEWS.contains(&name.as_str()))
+        .filter(|statement| cached_view(statement).is_some())
         .count()
 }
 
@@ -161,9 +164,7 @@ pub async fn create_builtin_views(ctx: &SessionContext) -> Result<()> {
     for (file, text) in BUILTIN_SQL {
         let origin = format!("built-in view file sql/{file}");
         for statement in split_statements(text) {
-            let cached = parse_create_view(&statement)
-                .filter(|(name, _)| !STREAMED_VIEWS.contains(name));
-            let Some((name, query)) = cached else {
+            let Some((name, query)) = cached_view(&statement) else {
                 run_sql_file(ctx, &origin, &statement).await?;
                 continue;
             };

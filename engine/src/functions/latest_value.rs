@@ -477,7 +477,7 @@ mod tests {
         as t(k, q, ts, id)";
 
     #[tokio::test]
-    async fn picks_the_latest_row_and_breaks_ties_by_the_greatest_tiebreak() {
+    async fn latest_row_wins_ties_by_tiebreak() {
         let sql = format!(
             "select k, latest_value(q, ts, id) as q, latest_value(id, ts, id) as id \
              from {ROWS} group by k order by k"
@@ -485,7 +485,7 @@ mod tests {
         let lines = query(&sql).await;
         // a: two rows at 12:00, e3 wins; the row without ts is skipped.
         assert!(lines[3].contains("| a | 3.500000000 | e3 |"), "{lines:?}");
-        // b: the latest row has a null value, which is the answer.
+        // b: the latest row has a null value, which is the result.
         assert!(lines[4].contains("| b |             | e4 |"), "{lines:?}");
         // c: no row with a ts.
         assert!(lines[5].contains("| c |             |    |"), "{lines:?}");
